@@ -1,0 +1,1 @@
+"""PEP Voice: the child's voice part of a Personal Education Plan."""

@@ -1,0 +1,44 @@
+"""Run the rasa-sdk action server on loopback, without echoing trackers in error replies.
+
+rasa-sdk's own runner listens on 0.0.0.0 and answers a failed call with the whole request
+(the child's conversation) in the body; both are wrong for children's data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+
+logger = logging.getLogger(__name__)
+
+
+def build_app(actions_package: str = "actions") -> Sanic:
+    executor = ActionExecutor()
+    executor.register_package(actions_package)
+    app = create_app(executor, cors_origins="")
+
+    async def hide_request_on_error(request: Request, exception: Exception) -> HTTPResponse:
+        logger.error("action call failed: %s", type(exception).__name__)
+        return json({"error": "action failed"}, status=500)
+
+    app.error_handler.add(Exception, hide_request_on_error)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="PEP Voice action server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5055)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    build_app().run(host=args.host, port=args.port, single_process=True, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

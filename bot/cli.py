@@ -1,0 +1,223 @@
+"""Admin command line: `python -m bot <command>` or `pepvoice <command>`.
+
+Each command is one transaction: a refused command writes nothing.
+Refusals print one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from typing import NoReturn
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from bot.db import migrate, session_scope
+from bot.models import Child, Pep, PepStatus, Role
+from bot.phases import parse_year_group, year_group_label
+from bot.services import ServiceError, record_event
+from bot.services import directory as dirsvc
+from bot.services.export import export_child_voice
+from bot.services.invites import issue_invite
+
+ACTOR = "cli"
+EXIT_REFUSED = 2
+
+DEMO_SCHOOL = "Demo Primary School"
+DEMO_STAFF = (
+    ("designated.teacher@example.org", Role.designated_teacher),
+    ("dsl@example.org", Role.dsl),
+)
+DEMO_CHILD, DEMO_YEAR = "Sam", 5
+
+
+class Refused(Exception):
+    """Bad input found by the CLI itself (before any service is called)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line instead of argparse's usage block.
+        self.exit(EXIT_REFUSED, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an id: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not an id: {text!r}")
+    return value
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pepvoice", description="PEP Voice administration.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("migrate", help="create or upgrade the database tables")
+
+    p = sub.add_parser("add-school", help="add a school")
+    p.add_argument("name")
+
+    p = sub.add_parser("add-staff", help="add a staff user")
+    p.add_argument("--school", required=True)
+    p.add_argument("--email", required=True)
+    # Checked by the service, so the message lists the valid roles.
+    p.add_argument("--role", required=True, help=", ".join(r.value for r in Role))
+
+    p = sub.add_parser("add-child", help="add a child (first name and year group only)")
+    p.add_argument("--school", required=True)
+    p.add_argument("--first-name", required=True)
+    p.add_argument("--year-group", required=True, help="N, R or 1-13 (e.g. 5, Y5, 'Year 5')")
+
+    p = sub.add_parser("add-pep", help="add a PEP for a child and print its invite code")
+    p.add_argument("--child", required=True, type=_positive_id, help="child id")
+    p.add_argument("--meeting-date", required=True, help="YYYY-MM-DD")
+
+    p = sub.add_parser("new-invite", help="issue another invite code for a PEP")
+    p.add_argument("--pep", required=True, type=_positive_id, help="PEP id")
+
+    p = sub.add_parser("list-peps", help="list PEPs")
+    p.add_argument("--school")
+
+    p = sub.add_parser("export", help="print a PEP's child's voice as JSON")
+    p.add_argument("--pep", required=True, type=_positive_id, help="PEP id")
+
+    sub.add_parser("seed-demo", help="create demo data (once) and print a fresh invite code")
+    return parser
+
+
+def _cmd_add_school(session: Session, args: argparse.Namespace) -> None:
+    school = dirsvc.add_school(session, args.name, actor=ACTOR)
+    print(f"school {school.id}: {school.name}")
+
+
+def _cmd_add_staff(session: Session, args: argparse.Namespace) -> None:
+    staff = dirsvc.add_staff(session, args.school, args.email, args.role, actor=ACTOR)
+    print(f"staff {staff.id}: {staff.email} ({staff.role.value})")
+
+
+def _cmd_add_child(session: Session, args: argparse.Namespace) -> None:
+    try:
+        year = parse_year_group(args.year_group)
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    child = dirsvc.add_child(session, args.school, args.first_name, year, actor=ACTOR)
+    print(f"child {child.id}: {child.first_name}, {year_group_label(year)}")
+
+
+def _cmd_add_pep(session: Session, args: argparse.Namespace) -> None:
+    pep = dirsvc.add_pep(session, args.child, args.meeting_date, actor=ACTOR)
+    code = issue_invite(session, pep, actor=ACTOR)
+    print(f"PEP {pep.id} (meeting {pep.meeting_date.isoformat()})")
+    print(f"invite code: {code}")
+
+
+def _cmd_new_invite(session: Session, args: argparse.Namespace) -> None:
+    pep = dirsvc.get_pep(session, args.pep)
+    print(f"invite code: {issue_invite(session, pep, actor=ACTOR)}")
+
+
+def _cmd_list_peps(session: Session, args: argparse.Namespace) -> None:
+    peps = dirsvc.list_peps(session, args.school)
+    counts = dirsvc.answer_counts(session, (p.id for p in peps))
+    record_event(session, ACTOR, "pep.listed", peps=len(peps), school=args.school)
+    header = ("id", "child", "year", "phase", "meeting", "status", "answers")
+    rows = [
+        (
+            str(p.id),
+            p.child.first_name,
+            year_group_label(p.child.year_group),
+            p.child.phase.value,
+            p.meeting_date.isoformat(),
+            p.status.value,
+            str(counts[p.id]),
+        )
+        for p in peps
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    if not rows:
+        print("(no PEPs)")
+
+
+def _cmd_export(session: Session, args: argparse.Namespace) -> None:
+    document = export_child_voice(session, args.pep, ACTOR)
+    print(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def _cmd_seed_demo(session: Session, _args: argparse.Namespace) -> None:
+    school = dirsvc.find_school(session, DEMO_SCHOOL)
+    if school is None:
+        school = dirsvc.add_school(session, DEMO_SCHOOL, actor=ACTOR)
+        for email, role in DEMO_STAFF:
+            dirsvc.add_staff(session, DEMO_SCHOOL, email, role, actor=ACTOR)
+        print(f"created {DEMO_SCHOOL} with staff " + ", ".join(e for e, _ in DEMO_STAFF))
+    pep = session.scalar(
+        select(Pep)
+        .join(Pep.child)
+        .where(Child.school_id == school.id, Child.first_name == DEMO_CHILD)
+        .order_by(Pep.id.desc())
+        .limit(1)
+    )
+    # A submitted demo PEP cannot be redeemed again, so start a new one.
+    if pep is None or pep.status == PepStatus.submitted:
+        child = session.scalar(
+            select(Child).where(Child.school_id == school.id, Child.first_name == DEMO_CHILD)
+        ) or dirsvc.add_child(session, DEMO_SCHOOL, DEMO_CHILD, DEMO_YEAR, actor=ACTOR)
+        meeting = date.today() + timedelta(days=30)
+        pep = dirsvc.add_pep(session, child.id, meeting, actor=ACTOR)
+        print(f"created demo PEP {pep.id} for {DEMO_CHILD} (Year {DEMO_YEAR}), meeting {meeting}")
+    code = issue_invite(session, pep, actor=ACTOR)
+    print(f"demo PEP {pep.id}; invite code: {code}")
+    print("next steps:")
+    print(f"  1. in the chat, send: /start {code}")
+    print("  2. answer a few questions, then see them with:")
+    print(f"     python -m bot export --pep {pep.id}")
+    print("  3. python -m bot list-peps")
+
+
+# `migrate` is not here: it runs outside a session.
+_COMMANDS: dict[str, Callable[[Session, argparse.Namespace], None]] = {
+    "add-school": _cmd_add_school,
+    "add-staff": _cmd_add_staff,
+    "add-child": _cmd_add_child,
+    "add-pep": _cmd_add_pep,
+    "new-invite": _cmd_new_invite,
+    "list-peps": _cmd_list_peps,
+    "export": _cmd_export,
+    "seed-demo": _cmd_seed_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_REFUSED
+    try:
+        if args.command == "migrate":
+            migrate()
+            print("database is up to date")
+            return 0
+        with session_scope() as session:
+            _COMMANDS[args.command](session, args)
+    except (ServiceError, Refused) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except DBAPIError as exc:
+        # The driver message can quote row values, so show only its first line.
+        first_line = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        print(
+            f"database error: {first_line} (has `python -m bot migrate` been run?)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -1,0 +1,216 @@
+"""Database tables. Children are identified by first name and year group only."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from bot.phases import Phase, phase_for_year
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out; SQLite forgets the zone, so restore it."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; use an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _str_enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    # VARCHAR, not a native type: identical on SQLite and PostgreSQL, and a
+    # new value needs no ALTER TYPE. length leaves room for such values.
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Role(enum.StrEnum):
+    designated_teacher = "designated_teacher"
+    dsl = "dsl"
+    virtual_school = "virtual_school"
+    admin = "admin"
+
+
+class PepStatus(enum.StrEnum):
+    not_started = "not_started"
+    in_progress = "in_progress"
+    submitted = "submitted"
+
+
+class AnsweredBy(enum.StrEnum):
+    child = "child"
+    with_carer = "with_carer"
+    carer = "carer"
+
+
+class Base(DeclarativeBase):
+    # Deterministic constraint names so later (batch) migrations can address them.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class School(Base):
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    children: Mapped[list[Child]] = relationship(back_populates="school")
+    staff: Mapped[list[StaffUser]] = relationship(back_populates="school")
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    role: Mapped[Role] = mapped_column(_str_enum(Role, "staff_role"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    school: Mapped[School] = relationship(back_populates="staff")
+
+    @validates("email")
+    def _lower_email(self, _key: str, value: str) -> str:
+        return value.strip().lower()
+
+
+class Child(Base):
+    __tablename__ = "children"
+    __table_args__ = (CheckConstraint("year_group BETWEEN -1 AND 13", name="year_group_range"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(50))
+    # -1 Nursery, 0 Reception, 1..13
+    year_group: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    school: Mapped[School] = relationship(back_populates="children")
+    peps: Mapped[list[Pep]] = relationship(back_populates="child")
+
+    @property
+    def phase(self) -> Phase:
+        return phase_for_year(self.year_group)
+
+
+class Pep(Base):
+    __tablename__ = "peps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    meeting_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[PepStatus] = mapped_column(
+        _str_enum(PepStatus, "pep_status"), default=PepStatus.not_started
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    child: Mapped[Child] = relationship(back_populates="peps")
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="pep", order_by="(Answer.created_at, Answer.id)"
+    )
+    invites: Mapped[list[Invite]] = relationship(back_populates="pep")
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("pep_id", "question_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pep_id: Mapped[int] = mapped_column(ForeignKey("peps.id"))
+    question_key: Mapped[str] = mapped_column(String(64))
+    # Verbatim; NULL when the child chose to skip the question.
+    text: Mapped[str | None] = mapped_column(Text)
+    skipped: Mapped[bool] = mapped_column(default=False)
+    answered_by: Mapped[AnsweredBy] = mapped_column(_str_enum(AnsweredBy, "answered_by"))
+    # The Phase whose question wording was used.
+    phase: Mapped[str] = mapped_column(String(32))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    pep: Mapped[Pep] = relationship(back_populates="answers")
+
+
+class Invite(Base):
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pep_id: Mapped[int] = mapped_column(ForeignKey("peps.id"), index=True)
+    # keyed_hash of the normalised code; the code itself is never stored.
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # keyed_hash of the conversation id that redeemed the code.
+    bound_to: Mapped[str | None] = mapped_column(String(64), index=True)
+    bound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    pep: Mapped[Pep] = relationship(back_populates="invites")
+
+
+class AuditEvent(Base):
+    """Who did or viewed what. `detail` holds ids and keys, never message text.
+
+    school_id and pep_id are plain integers, not foreign keys, so the log
+    outlives (and never blocks) deletion of the records it mentions.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    school_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    pep_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

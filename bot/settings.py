@@ -1,0 +1,66 @@
+"""Runtime settings, read from environment variables (no prefix)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    var_dir: Path = REPO_ROOT / "var"
+    # Empty means "SQLite file in var_dir", filled in by _fill_defaults.
+    database_url: str = ""
+    # Kept out of repr so the key never lands in a log or traceback.
+    secret_key: str = Field(default="", repr=False)
+    invite_ttl_days: int = Field(default=60, ge=1)
+    rasa_url: str = "http://127.0.0.1:5005"
+    app_base_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'pepvoice.db'}"
+        self.database_url = _with_psycopg_driver(self.database_url)
+        if not self.secret_key:
+            self.secret_key = _read_or_create_secret(self.var_dir / "secret_key")
+        return self
+
+
+def _with_psycopg_driver(url: str) -> str:
+    # Plain postgresql:// would pick psycopg2, which we do not ship.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _read_or_create_secret(path: Path) -> str:
+    """Return the key in `path`, creating it (mode 0600) on a fresh machine."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        # O_EXCL: if two processes start at once, only one writes the key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+        if not key:
+            raise RuntimeError(f"{path} is empty; delete it or set SECRET_KEY") from None
+        return key
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests call `get_settings.cache_clear()`."""
+    return Settings()
