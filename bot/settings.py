@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="", repr=False)
     invite_ttl_days: int = Field(default=60, ge=1)
     rasa_url: str = "http://127.0.0.1:5005"
+    action_server_url: str = "http://127.0.0.1:5055"
     app_base_url: str = "http://127.0.0.1:8000"
 
     @model_validator(mode="after")

@@ -1,0 +1,89 @@
+# PEP Voice. `make run` sets everything up and starts the product; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.SHELLFLAGS := -eu -o pipefail -c
+
+APP_PY := .venv/app/bin/python
+ENGINE := .venv/engine/bin
+# The engine imports the project's own NLU components from pep_nlp/.
+RASA := PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=2 $(ENGINE)/rasa
+
+# The model is named after a hash of everything it is trained from, so an unchanged bot is
+# never retrained and a changed one always is.
+MODEL_INPUTS := config.yml domain.yml $(shell find nlu_data stories pep_nlp -type f \( -name '*.yml' -o -name '*.py' -o -name '*.jsonl' \) 2>/dev/null | sort)
+MODEL_HASH := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
+MODEL := models/pep-voice-$(MODEL_HASH).tar.gz
+SPACY_HASH := $(shell cat pep_nlp/pipeline.py pep_nlp/build_package.py pep_nlp/data/entity_patterns.jsonl requirements/engine.lock | sha256sum | cut -c1-12)
+SPACY_STAMP := .venv/engine/.spacy-model-$(SPACY_HASH)
+
+.PHONY: help setup app-env engine-env spacy-model train migrate seed run chat test test-data test-stories test-py lint bench clean
+
+help:
+	@echo "make run    set up (first time: several minutes), train if needed, migrate, seed a demo, start everything"
+	@echo "make test   lint, validate the training data, test the stories, run pytest (trains if needed)"
+	@echo "make chat   talk to the running bot in this terminal as the demo child"
+
+setup: app-env engine-env spacy-model
+
+app-env:
+	@scripts/setup-venv.sh .venv/app "$$(scripts/find-python.sh 3.11 PYTHON311)" requirements/app.lock -e '.[dev]'
+
+engine-env:
+	@scripts/setup-venv.sh .venv/engine "$$(scripts/find-python.sh 3.10 PYTHON310)" requirements/engine.lock
+
+spacy-model: engine-env $(SPACY_STAMP)
+
+$(SPACY_STAMP):
+	@echo "==> Building the en_pep_voice spaCy pipeline from source"
+	@rm -f .venv/engine/.spacy-model-*
+	@sdist=$$(PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=3 $(ENGINE)/python -m pep_nlp.build_package var/build/spacy 2>/dev/null | tail -n 1) && \
+	  $(ENGINE)/python -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$$sdist"
+	@touch $@
+
+train: setup $(MODEL)
+
+$(MODEL):
+	@echo "==> Training the engine (about 2-3 minutes)"
+	@start=$$(date +%s); \
+	  $(RASA) train --data nlu_data stories --config config.yml --domain domain.yml \
+	    --out models --fixed-model-name pep-voice-$(MODEL_HASH) --quiet; \
+	  echo "==> Trained $(MODEL) in $$(( $$(date +%s) - start )) s"
+	@ln -sf pep-voice-$(MODEL_HASH).tar.gz models/current.tar.gz
+
+migrate: app-env
+	@$(APP_PY) -m bot migrate
+
+seed: migrate
+	@$(APP_PY) -m bot seed-demo | tee var/demo.txt
+
+run: setup train seed
+	@echo
+	@echo "==> Starting the engine (about 1-2 minutes until it answers), the action server and the app."
+	@echo "    In another terminal, run 'make chat' to talk to the bot as the demo child."
+	@echo "    Stop everything with Ctrl-C."
+	@.venv/app/bin/honcho start -f Procfile
+
+chat: app-env
+	@$(APP_PY) -m bot.terminal_chat
+
+test: setup train lint test-data test-stories test-py
+
+test-data:
+	@$(RASA) data validate --data nlu_data stories --domain domain.yml --config config.yml --fail-on-warnings --quiet
+
+test-stories:
+	@$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --out var/results --fail-on-prediction-errors --quiet
+
+test-py:
+	@PEP_VOICE_MODEL=$(MODEL) .venv/app/bin/pytest -q
+
+lint: app-env
+	@.venv/app/bin/ruff check .
+	@.venv/app/bin/ruff format --check .
+	@.venv/app/bin/mypy bot actions pep_nlp
+
+bench: train
+	@$(APP_PY) bench/run_all.py
+
+clean:
+	rm -rf models var/build var/results

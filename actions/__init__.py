@@ -1,0 +1,1 @@
+"""Rasa custom actions. Each one is thin: it reads the tracker and calls a `bot` service."""

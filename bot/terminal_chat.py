@@ -1,0 +1,54 @@
+"""Talk to the running bot in a terminal, as the demo child: `make chat`.
+
+Uses the engine's REST webhook, like the web chat and Telegram will. The first message
+carries the demo invite code that `make run` printed (kept in var/demo-invite).
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+
+import httpx
+
+from bot.settings import get_settings
+
+
+def send(client: httpx.Client, sender: str, message: str) -> list[str]:
+    reply = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": message})
+    reply.raise_for_status()
+    return [
+        m.get("text") or " / ".join(b["title"] for b in m.get("buttons", []))
+        for m in reply.json()
+    ]
+
+
+def main() -> int:
+    settings = get_settings()
+    code_file = settings.var_dir / "demo-invite"
+    sender = f"terminal-{uuid.uuid4().hex[:12]}"
+    with httpx.Client(base_url=settings.rasa_url, timeout=60) as client:
+        try:
+            client.get("/")
+        except httpx.HTTPError:
+            print(f"The engine is not answering at {settings.rasa_url}. Is 'make run' running?")
+            return 1
+        # The same structured start message the web chat and Telegram send.
+        first = (
+            '/start{"invite_code": "%s"}' % code_file.read_text().strip()
+            if code_file.exists()
+            else "hi"
+        )
+        print(f"you> {first}")
+        while True:
+            for line in send(client, sender, first):
+                print(f"bot> {line}")
+            try:
+                first = input("you> ")
+            except (EOFError, KeyboardInterrupt):
+                print()
+                return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

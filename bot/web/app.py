@@ -1,0 +1,44 @@
+"""FastAPI application served by uvicorn (`bot.web.app:app`)."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from bot.db import session_scope
+from bot.settings import get_settings
+
+app = FastAPI(title="PEP Voice", docs_url=None, redoc_url=None, openapi_url=None)
+
+
+async def _reachable(url: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            return (await client.get(url)).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _database_ok() -> bool:
+    try:
+        with session_scope() as session:
+            session.execute(text("SELECT 1"))
+    except Exception:  # any failure means "not healthy"; the reason is in the server log
+        return False
+    return True
+
+
+@app.get("/health")
+async def health() -> JSONResponse:
+    settings = get_settings()
+    checks = {
+        "database": _database_ok(),
+        "engine": await _reachable(settings.rasa_url),
+        "actions": await _reachable(settings.action_server_url + "/health"),
+    }
+    healthy = all(checks.values())
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503
+    )

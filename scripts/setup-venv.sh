@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Create or refresh one of the project's two virtual environments from its lock file.
+# Usage: scripts/setup-venv.sh DIR PYTHON LOCKFILE [EXTRA_PIP_ARGS...]
+# Skips all work when the lock file and interpreter are unchanged since the last install.
+set -euo pipefail
+dir="$1"; python="$2"; lock="$3"; shift 3
+stamp="$dir/.pep-voice-stamp"
+want="$( (cat "$lock"; "$python" -VV; echo "$*") | sha256sum | cut -d' ' -f1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+echo "==> Setting up $dir from $lock (a first install can take several minutes)"
+if [ ! -x "$dir/bin/python" ] || ! "$dir/bin/python" -c 'import sys' 2>/dev/null; then
+  rm -rf "$dir"
+  "$python" -m venv "$dir"
+fi
+"$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+log="$dir/.install.log"
+set +e
+"$dir/bin/python" -m pip install --disable-pip-version-check --progress-bar off -r "$lock" "$@" 2>&1 |
+  tee "$log" | grep --line-buffered -E '^(Collecting|Successfully installed)' | sed -u 's/^/    /'
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  tail -n 20 "$log" >&2
+  echo "error: installing $lock into $dir failed (full log: $log)." >&2
+  exit 1
+fi
+echo "$want" > "$stamp"
+echo "==> $dir is ready"
