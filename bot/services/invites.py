@@ -6,7 +6,9 @@ Linking rules (decided here, relied on by the chatbot):
   expiry: expiry limits how long a code can be *claimed*, not how long a
   child may take to finish once they have started.
 - A conversation stays linked to its PEP until the PEP is submitted;
-  after that `pep_for_conversation` returns None and a new invite is needed.
+  after that `pep_for_conversation` returns None (unless asked with
+  include_submitted=True) and the child needs a new PEP and invite.
+- A conversation that redeems a second code follows the latest one.
 - Issuing a new invite does not revoke older unexpired ones.
 Codes and conversation ids are stored only as keyed hashes.
 """
@@ -121,15 +123,16 @@ def redeem_invite(
     return pep
 
 
-def pep_for_conversation(session: Session, conversation_id: str) -> Pep | None:
-    """The unsubmitted PEP this conversation most recently redeemed a code for."""
-    return session.scalar(
-        select(Pep)
-        .join(Invite, Invite.pep_id == Pep.id)
-        .where(
-            Invite.bound_to == _conversation_hash(conversation_id),
-            Pep.status != PepStatus.submitted,
-        )
-        .order_by(Invite.bound_at.desc(), Invite.id.desc())
-        .limit(1)
-    )
+def pep_for_conversation(
+    session: Session, conversation_id: str, *, include_submitted: bool = False
+) -> Pep | None:
+    """The PEP this conversation most recently redeemed a code for, if not yet submitted.
+
+    `include_submitted=True` also returns a submitted PEP, so a caller can tell
+    "already sent" (record_answer raises AlreadySubmitted) from "never linked".
+    """
+    query = select(Pep).join(Invite, Invite.pep_id == Pep.id)
+    query = query.where(Invite.bound_to == _conversation_hash(conversation_id))
+    if not include_submitted:
+        query = query.where(Pep.status != PepStatus.submitted)
+    return session.scalar(query.order_by(Invite.bound_at.desc(), Invite.id.desc()).limit(1))

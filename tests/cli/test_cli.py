@@ -1,0 +1,263 @@
+"""The admin CLI, run in-process against a committed (then emptied) test database."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from bot.cli import main
+from bot.models import AuditEvent, Base, Invite, Pep, StaffUser
+from bot.services.answers import record_answer
+from bot.services.invites import redeem_invite
+
+pytestmark = pytest.mark.usefixtures("committed_db")
+
+Capture = pytest.CaptureFixture[str]
+
+
+def run(capsys: Capture, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def ok(capsys: Capture, *argv: str) -> str:
+    status, out, err = run(capsys, *argv)
+    assert (status, err) == (0, ""), err
+    return out
+
+
+def refused(capsys: Capture, *argv: str) -> str:
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            name: connection.scalar(select(func.count()).select_from(table)) or 0
+            for name, table in Base.metadata.tables.items()
+        }
+
+
+def code_in(out: str) -> str:
+    match = re.search(r"invite code: (\S+)", out)
+    assert match, out
+    return match.group(1)
+
+
+@pytest.fixture
+def school_child(capsys: Capture) -> int:
+    ok(capsys, "add-school", "Oak Primary")
+    out = ok(
+        capsys, "add-child", "--school", "Oak Primary", "--first-name", "Zoë", "--year-group", "Y5"
+    )
+    return int(re.search(r"child (\d+)", out).group(1))  # type: ignore[union-attr]
+
+
+def test_migrate_is_idempotent(capsys: Capture) -> None:
+    assert "up to date" in ok(capsys, "migrate")
+
+
+def test_migrate_fresh_database(
+    capsys: Capture, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from bot import db
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/fresh/new.db")
+    get_settings.cache_clear()
+    db.reset_engine()
+    ok(capsys, "migrate")
+    ok(capsys, "add-school", "Fresh School")
+
+
+def test_happy_path(capsys: Capture, committed_db: Engine, school_child: int) -> None:
+    out = ok(
+        capsys, "add-staff", "--school", "oak primary", "--email", "T@Example.org", "--role", "dsl"
+    )
+    assert "t@example.org (dsl)" in out
+
+    out = ok(capsys, "add-pep", "--child", str(school_child), "--meeting-date", "2030-05-01")
+    pep_id = int(re.search(r"PEP (\d+)", out).group(1))  # type: ignore[union-attr]
+    first_code = code_in(out)
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", first_code)
+    second_code = code_in(ok(capsys, "new-invite", "--pep", str(pep_id)))
+    assert second_code != first_code
+
+    with Session(committed_db) as session, session.begin():
+        pep = session.get(Pep, pep_id)
+        assert pep is not None
+        assert redeem_invite(session, first_code, "chat-1") is pep
+        record_answer(session, pep, "likes", 'art 🎨 "mostly"\nand PE', "child", "ks1_2")
+        record_answer(session, pep, "worries", None, "child", "ks1_2", skipped=True)
+
+    table = ok(capsys, "list-peps").splitlines()
+    assert table[0].split() == ["id", "child", "year", "phase", "meeting", "status", "answers"]
+    assert table[1].split() == [str(pep_id), "Zoë", "Y5", "ks1_2", "2030-05-01", "in_progress", "2"]
+    assert len(ok(capsys, "list-peps", "--school", "Oak Primary").splitlines()) == 2
+
+    out = ok(capsys, "export", "--pep", str(pep_id))
+    assert "Zoë" in out and "🎨" in out  # UTF-8, not \u escapes
+    document = json.loads(out)
+    assert document["child_first_name"] == "Zoë"
+    assert [a["text"] for a in document["answers"]] == ['art 🎨 "mostly"\nand PE', None]
+
+    with Session(committed_db) as session:
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.actor == "cli")).all()
+        assert {
+            "school.created",
+            "staff.created",
+            "child.created",
+            "pep.created",
+            "invite.issued",
+            "pep.listed",
+            "pep.exported",
+        } <= set(actions)
+        assert session.scalar(select(func.count()).select_from(Invite)) == 2
+
+
+def test_list_peps_empty(capsys: Capture) -> None:
+    assert "(no PEPs)" in ok(capsys, "list-peps")
+
+
+def test_seed_demo_is_idempotent(capsys: Capture, committed_db: Engine) -> None:
+    first = ok(capsys, "seed-demo")
+    assert "Demo Primary School" in first and "next steps" in first
+    after_first = counts(committed_db)
+    second = ok(capsys, "seed-demo")
+    assert code_in(second) != code_in(first)
+    after_second = counts(committed_db)
+    for table, expected in {"schools": 1, "staff_users": 2, "children": 1, "peps": 1}.items():
+        assert after_second[table] == after_first[table] == expected
+    assert after_second["invites"] == 2
+
+    with Session(committed_db) as session, session.begin():
+        emails = set(session.scalars(select(StaffUser.email)))
+        assert emails == {"designated.teacher@example.org", "dsl@example.org"}
+        pep = session.scalars(select(Pep)).one()
+        assert pep.meeting_date == date.today() + timedelta(days=30)
+        assert (pep.child.first_name, pep.child.year_group) == ("Sam", 5)
+        # Both codes work: the latest one is what `make run` shows.
+        assert redeem_invite(session, code_in(second), "demo-chat") is pep
+        assert redeem_invite(session, code_in(first), "other-chat") is pep
+
+
+def test_seed_demo_after_submission_starts_new_pep(capsys: Capture, committed_db: Engine) -> None:
+    ok(capsys, "seed-demo")
+    with Session(committed_db) as session, session.begin():
+        session.scalars(select(Pep)).one().status = "submitted"  # type: ignore[assignment]
+    out = ok(capsys, "seed-demo")
+    with Session(committed_db) as session, session.begin():
+        latest = session.scalars(select(Pep).order_by(Pep.id.desc())).first()
+        assert latest is not None
+        assert redeem_invite(session, code_in(out), "chat") is latest
+    assert counts(committed_db)["children"] == 1
+
+
+BAD_INPUT = [
+    (("add-school", "  "), "must not be empty"),
+    (
+        ("add-staff", "--school", "Nope", "--email", "a@example.org", "--role", "dsl"),
+        "unknown school",
+    ),
+    (
+        ("add-staff", "--school", "Oak Primary", "--email", "a@example.org", "--role", "boss"),
+        "unknown role",
+    ),
+    (("add-staff", "--school", "Oak Primary", "--email", "nope", "--role", "dsl"), "not an email"),
+    (("add-child", "--school", "Nope", "--first-name", "A", "--year-group", "5"), "unknown school"),
+    (
+        ("add-child", "--school", "Oak Primary", "--first-name", "A", "--year-group", "Y14"),
+        "year group",
+    ),
+    (
+        ("add-child", "--school", "Oak Primary", "--first-name", "A", "--year-group", "five"),
+        "year group",
+    ),
+    (("add-pep", "--child", "999999", "--meeting-date", "2030-01-01"), "unknown child"),
+    (("add-pep", "--child", "{child}", "--meeting-date", "2030-02-30"), "not a date"),
+    (("add-pep", "--child", "{child}", "--meeting-date", "next week"), "not a date"),
+    (("add-pep", "--child", "abc", "--meeting-date", "2030-01-01"), "not an id"),
+    (("new-invite", "--pep", "999999"), "unknown PEP"),
+    (("export", "--pep", "999999"), "unknown PEP"),
+    (("export", "--pep", "0"), "not an id"),
+    (("list-peps", "--school", "Nope"), "unknown school"),
+    (("add-school",), "required"),
+    (("no-such-command",), "invalid choice"),
+    ((), "required"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD_INPUT)
+def test_bad_input_writes_nothing(
+    capsys: Capture, committed_db: Engine, school_child: int, argv: tuple[str, ...], message: str
+) -> None:
+    ok(
+        capsys,
+        "add-staff",
+        "--school",
+        "Oak Primary",
+        "--email",
+        "dup@example.org",
+        "--role",
+        "dsl",
+    )
+    before = counts(committed_db)
+    err = refused(capsys, *(a.replace("{child}", str(school_child)) for a in argv))
+    assert message in err
+    assert counts(committed_db) == before
+
+
+def test_duplicate_email_and_school(
+    capsys: Capture, committed_db: Engine, school_child: int
+) -> None:
+    ok(
+        capsys,
+        "add-staff",
+        "--school",
+        "Oak Primary",
+        "--email",
+        "dup@example.org",
+        "--role",
+        "dsl",
+    )
+    before = counts(committed_db)
+    err = refused(
+        capsys,
+        "add-staff",
+        "--school",
+        "Oak Primary",
+        "--email",
+        "DUP@example.org",
+        "--role",
+        "admin",
+    )
+    assert "already exists" in err
+    assert "already exists" in refused(capsys, "add-school", "Oak Primary")
+    assert counts(committed_db) == before
+
+
+def test_new_invite_for_submitted_pep_refused(
+    capsys: Capture, committed_db: Engine, school_child: int
+) -> None:
+    out = ok(capsys, "add-pep", "--child", str(school_child), "--meeting-date", "2030-05-01")
+    pep_id = int(re.search(r"PEP (\d+)", out).group(1))  # type: ignore[union-attr]
+    with Session(committed_db) as session, session.begin():
+        session.get(Pep, pep_id).status = "submitted"  # type: ignore[union-attr]
+    before = counts(committed_db)
+    assert "already been submitted" in refused(capsys, "new-invite", "--pep", str(pep_id))
+    assert counts(committed_db) == before
+
+
+def test_help_exits_zero(capsys: Capture) -> None:
+    assert main(["--help"]) == 0
+    assert "add-pep" in capsys.readouterr().out

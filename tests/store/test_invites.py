@@ -1,0 +1,119 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import AuditEvent, Invite, Pep
+from bot.services import ServiceError
+from bot.services.answers import submit_voice
+from bot.services.invites import (
+    InviteError,
+    InviteFailure,
+    issue_invite,
+    pep_for_conversation,
+    redeem_invite,
+)
+from bot.settings import Settings
+
+NOW = datetime(2030, 1, 10, 9, 0, tzinfo=UTC)
+
+
+def _reason(session: Session, code: str, conversation: str, now: datetime = NOW) -> InviteFailure:
+    with pytest.raises(InviteError) as caught:
+        redeem_invite(session, code, conversation, now=now)
+    assert caught.value.message  # something to show the child
+    return caught.value.reason
+
+
+def test_issue_and_redeem(session: Session, pep: Pep) -> None:
+    code = issue_invite(session, pep, now=NOW)
+    assert redeem_invite(session, code, "tg:42", now=NOW + timedelta(hours=1)) is pep
+    invite = session.scalars(select(Invite)).one()
+    assert invite.bound_at == NOW + timedelta(hours=1)
+    assert pep_for_conversation(session, "tg:42") is pep
+    assert pep_for_conversation(session, "tg:43") is None
+
+
+def test_code_and_conversation_never_stored_in_clear(session: Session, pep: Pep) -> None:
+    code = issue_invite(session, pep, now=NOW)
+    redeem_invite(session, code, "conversation-secret-id", now=NOW)
+    invite = session.scalars(select(Invite)).one()
+    stored = " ".join(str(v) for v in (invite.code_hash, invite.bound_to))
+    events = " ".join(str(e.detail) for e in session.scalars(select(AuditEvent)))
+    for clear in (code, code.replace("-", ""), code.lower(), "conversation-secret-id"):
+        assert clear not in stored
+        assert clear not in events
+    assert len(invite.code_hash) == 64
+
+
+@pytest.mark.parametrize("typed", ["{}", "{lower}", "{spaced}", " {bare} ", "{lower_bare}"])
+def test_code_normalisation(session: Session, pep: Pep, typed: str) -> None:
+    code = issue_invite(session, pep, now=NOW)
+    bare = code.replace("-", "")
+    text = typed.format(
+        code, lower=code.lower(), spaced=code.replace("-", " "), bare=bare, lower_bare=bare.lower()
+    )
+    assert redeem_invite(session, text, "web:1", now=NOW) is pep
+
+
+def test_wrong_code(session: Session, pep: Pep) -> None:
+    code = issue_invite(session, pep, now=NOW)
+    wrong = ("2" if code[0] != "2" else "3") + code[1:]
+    assert _reason(session, wrong, "c1") is InviteFailure.unknown
+    assert _reason(session, "", "c1") is InviteFailure.unknown
+    assert _reason(session, "hello there", "c1") is InviteFailure.unknown
+
+
+def test_expiry_uses_ttl(session: Session, pep: Pep, app_settings: Settings) -> None:
+    code = issue_invite(session, pep, now=NOW)
+    expires = NOW + timedelta(days=app_settings.invite_ttl_days)
+    assert session.scalars(select(Invite)).one().expires_at == expires
+    assert _reason(session, code, "c1", now=expires) is InviteFailure.expired
+    assert redeem_invite(session, code, "c1", now=expires - timedelta(seconds=1)) is pep
+
+
+def test_other_conversation_refused_same_one_idempotent(session: Session, pep: Pep) -> None:
+    code = issue_invite(session, pep, now=NOW)
+    redeem_invite(session, code, "c1", now=NOW)
+    assert _reason(session, code, "c2") is InviteFailure.used_elsewhere
+    # The same chat may send the code again, even after it has expired.
+    later = NOW + timedelta(days=365)
+    assert redeem_invite(session, code, "c1", now=later) is pep
+    invite = session.scalars(select(Invite)).one()
+    assert invite.bound_at == NOW
+    redeemed = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "invite.redeemed")
+    ).all()
+    assert len(redeemed) == 1
+    assert redeemed[0].pep_id == pep.id
+    assert redeemed[0].school_id == pep.child.school_id
+
+
+def test_submitted_pep(session: Session, pep: Pep) -> None:
+    code = issue_invite(session, pep, now=NOW)
+    redeem_invite(session, code, "c1", now=NOW)
+    submit_voice(session, pep)
+    assert _reason(session, code, "c1") is InviteFailure.submitted
+    assert pep_for_conversation(session, "c1") is None
+    assert pep_for_conversation(session, "c1", include_submitted=True) is pep
+    with pytest.raises(ServiceError):
+        issue_invite(session, pep)
+
+
+def test_conversation_follows_latest_redemption(session: Session, pep: Pep) -> None:
+    from bot.services import directory
+
+    other = directory.add_pep(session, pep.child_id, "2031-01-01")
+    redeem_invite(session, issue_invite(session, pep, now=NOW), "c1", now=NOW)
+    later = NOW + timedelta(minutes=5)
+    redeem_invite(session, issue_invite(session, other, now=NOW), "c1", now=later)
+    assert pep_for_conversation(session, "c1") is other
+
+
+def test_several_invites_for_one_pep(session: Session, pep: Pep) -> None:
+    first = issue_invite(session, pep, now=NOW)
+    second = issue_invite(session, pep, now=NOW)
+    assert first != second
+    assert redeem_invite(session, second, "c1", now=NOW) is pep
+    assert redeem_invite(session, first, "c2", now=NOW) is pep
