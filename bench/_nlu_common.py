@@ -1,0 +1,95 @@
+"""Shared helpers for PEP Voice's NLU benchmarks (bench/nlu_eval.py, bench/nlu_cv.py).
+
+Run with the engine's python (/tmp/eng/venv/bin/python) and PYTHONPATH=<repo>.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import string
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_CONFIG = ROOT / "config.yml"
+NLU_DATA = ROOT / "nlu_data"
+HELDOUT = ROOT / "bench" / "data" / "nlu_heldout.yml"
+DOCS = ROOT / "docs" / "nlu"
+WORK = Path("/tmp/pep_nlu_bench")
+
+# Used only when the project config needs a spaCy package the engine venv doesn't have yet
+# (en_pep_voice is built by `make setup`). Same featurizers and classifier, whitespace tokens.
+FALLBACK_PIPELINE = """\
+recipe: default.v1
+language: en
+assistant_id: pep-voice-nlu-bench
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: RegexFeaturizer
+    case_sensitive: false
+  - name: LexicalSyntacticFeaturizer
+  - name: CountVectorsFeaturizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 1
+    max_ngram: 4
+  - name: DIETClassifier
+    epochs: 100
+    entity_recognition: false
+    constrain_similarities: true
+    random_seed: 7
+policies: []
+"""
+
+
+def normalise(text: str) -> str:
+    text = text.lower().replace("\u2019", "'")
+    text = text.translate(str.maketrans("", "", string.punctuation))
+    return " ".join(text.split())
+
+
+def load_examples(path: Path) -> list[tuple[str, str]]:
+    """(intent, text) pairs from a Rasa 3 NLU YAML file (no entity annotations expected)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = []
+    for block in data.get("nlu", []):
+        if "intent" not in block:
+            continue
+        for line in block["examples"].splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                out.append((block["intent"], line[2:].strip()))
+    return out
+
+
+def resolve_config(config: Path, allow_fallback: bool = True) -> tuple[Path, str]:
+    """The config to use and a note saying which one it is.
+
+    If the config loads a spaCy package (SpacyNLP) that isn't importable, fall back to
+    FALLBACK_PIPELINE written to WORK/config_fallback.yml, and say so.
+    """
+    data = yaml.safe_load(config.read_text(encoding="utf-8")) if config.exists() else None
+    missing = None
+    if data:
+        for comp in data.get("pipeline") or []:
+            if comp.get("name") == "SpacyNLP":
+                model = comp.get("model", "en_core_web_md")
+                if importlib.util.find_spec(model) is None:
+                    missing = model
+    else:
+        missing = f"{config} (not found)"
+    if missing is None:
+        return config, f"project config `{config.relative_to(ROOT) if config.is_relative_to(ROOT) else config}`"
+    if not allow_fallback:
+        sys.exit(f"config needs {missing}, which is not installed; rerun without --no-fallback")
+    WORK.mkdir(parents=True, exist_ok=True)
+    path = WORK / "config_fallback.yml"
+    path.write_text(FALLBACK_PIPELINE, encoding="utf-8")
+    note = (
+        f"FALLBACK pipeline (WhitespaceTokenizer + Regex + LexicalSyntactic + CountVectors word "
+        f"and char_wb 1-4 + DIET 100 epochs), because `{missing}` is not installed in the engine venv"
+    )
+    print(f"warning: {note}", file=sys.stderr)
+    return path, note

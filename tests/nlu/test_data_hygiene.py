@@ -1,0 +1,144 @@
+"""Hygiene of PEP Voice's NLU training data (nlu_data/) and held-out set.
+
+Pure file checks: no Rasa needed, runs in the app venv.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+NLU_DIR = ROOT / "nlu_data"
+HELDOUT = ROOT / "bench" / "data" / "nlu_heldout.yml"
+
+CONTRACT_INTENTS = {
+    "greet", "goodbye", "affirm", "deny", "skip", "dont_know", "help", "stop",
+    "bot_challenge", "change_answer", "safeguarding_concern", "inform", "start",
+}
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def normalise(text: str) -> str:
+    text = text.lower().replace("\u2019", "'")
+    text = text.translate(str.maketrans("", "", string.punctuation))
+    return " ".join(text.split())
+
+
+def blocks(path: Path) -> list[dict]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert str(data.get("version")) == "3.1", f"{path}: version must be \"3.1\""
+    return data.get("nlu") or []
+
+
+def examples(paths: list[Path]) -> list[tuple[str, str, Path]]:
+    out = []
+    for path in paths:
+        for block in blocks(path):
+            if "intent" in block:
+                for line in block["examples"].splitlines():
+                    if line.strip():
+                        assert line.startswith("- "), f"{path}: bad example line {line!r}"
+                        out.append((block["intent"], line[2:].strip(), path))
+    return out
+
+
+TRAIN_FILES = sorted(NLU_DIR.rglob("*.yml"))
+TRAIN = examples(TRAIN_FILES)
+HELD = examples([HELDOUT])
+
+
+def regexes() -> list[re.Pattern[str]]:
+    pats = []
+    for path in TRAIN_FILES:
+        for block in blocks(path):
+            if block.get("regex") == "invite_code":
+                pats += [re.compile(l[2:], re.IGNORECASE) for l in block["examples"].splitlines() if l.startswith("- ")]
+    return pats
+
+
+def test_training_has_exactly_the_contract_intents():
+    assert {i for i, _, _ in TRAIN} == CONTRACT_INTENTS
+
+
+def test_heldout_has_every_intent_with_at_least_15():
+    counts = Counter(i for i, _, _ in HELD)
+    assert set(counts) == CONTRACT_INTENTS
+    assert all(n >= 15 for n in counts.values()), counts
+    assert counts["inform"] > 15 and counts["safeguarding_concern"] > 15
+
+
+def test_training_is_balanced_and_small_enough():
+    counts = Counter(i for i, _, _ in TRAIN)
+    for intent, n in counts.items():
+        if intent not in {"inform", "safeguarding_concern"}:
+            assert 40 <= n <= 90, (intent, n)
+    assert counts["inform"] > counts["safeguarding_concern"] > 100
+    assert sum(counts.values()) < 1800
+
+
+def test_no_duplicate_examples_within_or_across_intents():
+    seen: dict[str, tuple[str, Path]] = {}
+    problems = []
+    for intent, text, path in TRAIN:
+        key = normalise(text) or text
+        if key in seen:
+            problems.append((text, intent, path.name, *seen[key]))
+        seen[key] = (intent, path.name)
+    assert not problems, problems
+
+
+def test_heldout_has_no_duplicates():
+    keys = Counter(normalise(t) or t for _, t, _ in HELD)
+    assert [k for k, n in keys.items() if n > 1] == []
+
+
+def test_heldout_sentences_are_not_in_training():
+    train_keys = {normalise(t) or t for _, t, _ in TRAIN}
+    overlap = [t for _, t, _ in HELD if (normalise(t) or t) in train_keys]
+    assert overlap == []
+
+
+def test_no_entity_annotations():
+    annotated = re.compile(r"\[[^\]]+\]\s*[({]")
+    for dataset in (TRAIN, HELD):
+        bad = [t for _, t, _ in dataset if annotated.search(t)]
+        assert bad == []
+
+
+def test_invite_code_regex_is_declared_and_fits_the_codes():
+    pats = regexes()
+    assert pats, "nlu_data must declare a regex named invite_code"
+    codes = re.compile(rf"\b[{CODE_ALPHABET}]{{4}}[- ]?[{CODE_ALPHABET}]{{4}}\b", re.IGNORECASE)
+    for intent, text, _ in TRAIN + HELD:
+        if intent == "start" and codes.search(text):
+            assert any(p.search(text) for p in pats), text
+
+
+@pytest.mark.parametrize("intent", ["inform", "safeguarding_concern", "help", "skip", "stop"])
+def test_invite_code_regex_does_not_fire_on_ordinary_answers(intent):
+    pats = regexes()
+    hits = [t for i, t, _ in TRAIN + HELD if i == intent and any(p.search(t) for p in pats)]
+    assert hits == []
+
+
+def test_every_training_file_is_split_by_topic():
+    names = {p.relative_to(NLU_DIR).as_posix() for p in TRAIN_FILES}
+    for expected in ("chitchat.yml", "control.yml", "yes_no.yml", "start.yml", "safeguarding.yml"):
+        assert expected in names
+    per_file = defaultdict(set)
+    for intent, _, path in TRAIN:
+        per_file[path.relative_to(NLU_DIR).as_posix()].add(intent)
+    for name, intents in per_file.items():
+        if name.startswith("answers/"):
+            assert intents == {"inform"}, name
+
+
+def test_safeguarding_has_benign_lookalikes_as_inform():
+    inform = {normalise(t) for i, t, _ in TRAIN if i == "inform"}
+    assert {"maths is killing me", "pe hurts my legs", "i could murder a pizza"} <= inform
