@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from pathlib import Path
 from typing import NoReturn
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from bot.services import ServiceError, record_event
 from bot.services import directory as dirsvc
 from bot.services.export import export_child_voice
 from bot.services.invites import issue_invite
+from bot.settings import get_settings
 
 ACTOR = "cli"
 EXIT_REFUSED = 2
@@ -34,6 +36,8 @@ DEMO_STAFF = (
     ("dsl@example.org", Role.dsl),
 )
 DEMO_CHILD, DEMO_YEAR = "Sam", 5
+# Read by `make chat` (bot/terminal_chat.py) to start as the demo child.
+DEMO_INVITE_FILE = "demo-invite"
 
 
 class Refused(Exception):
@@ -91,6 +95,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("seed-demo", help="create demo data (once) and print a fresh invite code")
     return parser
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(text, encoding="utf-8")
 
 
 def _cmd_add_school(session: Session, args: argparse.Namespace) -> None:
@@ -176,6 +186,7 @@ def _cmd_seed_demo(session: Session, _args: argparse.Namespace) -> None:
         pep = dirsvc.add_pep(session, child.id, meeting, actor=ACTOR)
         print(f"created demo PEP {pep.id} for {DEMO_CHILD} (Year {DEMO_YEAR}), meeting {meeting}")
     code = issue_invite(session, pep, actor=ACTOR)
+    _write_private(get_settings().var_dir / DEMO_INVITE_FILE, code + "\n")
     print(f"demo PEP {pep.id}; invite code: {code}")
     print("next steps:")
     print(f"  1. in the chat, send: /start {code}")

@@ -161,5 +161,5 @@ def answer_counts(session: Session, pep_ids: Iterable[int]) -> dict[int, int]:
         select(Answer.pep_id, func.count()).where(Answer.pep_id.in_(ids)).group_by(Answer.pep_id)
     )
     counts = {pep_id: 0 for pep_id in ids}
-    counts.update({pep_id: count for pep_id, count in rows.tuples()})
+    counts.update({pep_id: count for pep_id, count in rows})
     return counts

@@ -14,6 +14,7 @@ from bot.cli import main
 from bot.models import AuditEvent, Base, Invite, Pep, StaffUser
 from bot.services.answers import record_answer
 from bot.services.invites import redeem_invite
+from bot.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("committed_db")
 
@@ -129,12 +130,16 @@ def test_list_peps_empty(capsys: Capture) -> None:
     assert "(no PEPs)" in ok(capsys, "list-peps")
 
 
-def test_seed_demo_is_idempotent(capsys: Capture, committed_db: Engine) -> None:
+def test_seed_demo_is_idempotent(
+    capsys: Capture, committed_db: Engine, app_settings: Settings
+) -> None:
     first = ok(capsys, "seed-demo")
     assert "Demo Primary School" in first and "next steps" in first
     after_first = counts(committed_db)
     second = ok(capsys, "seed-demo")
     assert code_in(second) != code_in(first)
+    invite_file = app_settings.var_dir / "demo-invite"
+    assert invite_file.read_text().strip() == code_in(second)
     after_second = counts(committed_db)
     for table, expected in {"schools": 1, "staff_users": 2, "children": 1, "peps": 1}.items():
         assert after_second[table] == after_first[table] == expected
