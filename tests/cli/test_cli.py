@@ -266,3 +266,17 @@ def test_new_invite_for_submitted_pep_refused(
 def test_help_exits_zero(capsys: Capture) -> None:
     assert main(["--help"]) == 0
     assert "add-pep" in capsys.readouterr().out
+
+
+def test_unmigrated_database_explains(
+    capsys: Capture, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from bot import db
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/empty.db")
+    get_settings.cache_clear()
+    db.reset_engine()
+    status, _out, err = run(capsys, "list-peps")
+    assert status == 1
+    assert "migrate" in err

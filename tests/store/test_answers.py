@@ -124,3 +124,10 @@ def test_submit(session: Session, pep: Pep) -> None:
         record_answer(session, pep, "likes", "rugby", "child", "ks1_2")
     submitted = session.scalars(select(AuditEvent).where(AuditEvent.action == "voice.submitted"))
     assert len(submitted.all()) == 1
+
+
+def test_pep_answers_in_asking_order(session: Session, pep: Pep) -> None:
+    record_answer(session, pep, "b_second_key", "first asked", "child", "ks1_2")
+    record_answer(session, pep, "a_first_key", "second asked", "child", "ks1_2")
+    session.expire_all()
+    assert [a.text for a in pep.answers] == ["first asked", "second asked"]
