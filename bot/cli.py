@@ -189,7 +189,7 @@ def _cmd_seed_demo(session: Session, _args: argparse.Namespace) -> None:
     _write_private(get_settings().var_dir / DEMO_INVITE_FILE, code + "\n")
     print(f"demo PEP {pep.id}; invite code: {code}")
     print("next steps:")
-    print(f"  1. in the chat, send: /start {code}")
+    print(f"  1. talk to the bot as Sam: make chat (or send /start {code} in a chat)")
     print("  2. answer a few questions, then see them with:")
     print(f"     python -m bot export --pep {pep.id}")
     print("  3. python -m bot list-peps")
