@@ -64,7 +64,7 @@ async def save_answer(
     return True
 
 
-class AnswerFormValidation(FormValidationAction):
+class AnswerFormValidation(FormValidationAction):  # type: ignore[misc]  # rasa-sdk is untyped
     """Subclasses list their answer slots; each gets a `validate_<slot>` that saves it."""
 
     answer_slots: ClassVar[frozenset[str]] = frozenset()

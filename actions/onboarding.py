@@ -31,7 +31,7 @@ def invite_code_in(message: dict[str, Any]) -> str | None:
     return find_code(message.get("text") or "")
 
 
-class ActionLinkInvite(Action):
+class ActionLinkInvite(Action):  # type: ignore[misc]  # rasa-sdk ships no type stubs
     def name(self) -> str:
         return "action_link_invite"
 

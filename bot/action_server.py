@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import Any
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
@@ -18,10 +19,10 @@ from sanic.response import HTTPResponse, json
 logger = logging.getLogger(__name__)
 
 
-def build_app(actions_package: str = "actions") -> Sanic:
+def build_app(actions_package: str = "actions") -> Sanic[Any, Any]:
     executor = ActionExecutor()
     executor.register_package(actions_package)
-    app = create_app(executor, cors_origins="")
+    app: Sanic[Any, Any] = create_app(executor, cors_origins="")
 
     async def hide_request_on_error(request: Request, exception: Exception) -> HTTPResponse:
         logger.error("action call failed: %s", type(exception).__name__)

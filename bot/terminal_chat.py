@@ -6,8 +6,10 @@ carries the demo invite code that `make run` printed (kept in var/demo-invite).
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
+from pathlib import Path
 
 import httpx
 
@@ -18,15 +20,22 @@ def send(client: httpx.Client, sender: str, message: str) -> list[str]:
     reply = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": message})
     reply.raise_for_status()
     return [
-        m.get("text") or " / ".join(b["title"] for b in m.get("buttons", []))
-        for m in reply.json()
+        m.get("text") or " / ".join(b["title"] for b in m.get("buttons", [])) for m in reply.json()
     ]
+
+
+def _terminal_sender_id(path: Path) -> str:
+    """One conversation id for this machine's terminal chats, so a code is reused, not refused."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"terminal-{uuid.uuid4().hex[:12]}")
+    return path.read_text().strip()
 
 
 def main() -> int:
     settings = get_settings()
     code_file = settings.var_dir / "demo-invite"
-    sender = f"terminal-{uuid.uuid4().hex[:12]}"
+    sender = _terminal_sender_id(settings.var_dir / "demo-chat-id")
     with httpx.Client(base_url=settings.rasa_url, timeout=60) as client:
         try:
             client.get("/")
@@ -35,7 +44,7 @@ def main() -> int:
             return 1
         # The same structured start message the web chat and Telegram send.
         first = (
-            '/start{"invite_code": "%s"}' % code_file.read_text().strip()
+            "/start" + json.dumps({"invite_code": code_file.read_text().strip()})
             if code_file.exists()
             else "hi"
         )

@@ -55,7 +55,7 @@ def pipeline_version() -> str:
     """A version that changes whenever the pipeline's source changes, so rebuilds are exact."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
     digest.update(ENTITY_PATTERNS.read_bytes())
-    digest.update(spacy.__version__.encode())
+    digest.update(spacy.about.__version__.encode())
     return f"1.0.{int(digest.hexdigest()[:8], 16)}"
 
 

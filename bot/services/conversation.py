@@ -37,7 +37,8 @@ def save_conversation_answer(
     answered_by: AnsweredBy = AnsweredBy.child,
 ) -> None:
     with session_scope() as session:
-        pep = pep_for_conversation(session, conversation_id)
+        # Submitted PEPs included, so the child hears "already sent" rather than "no code".
+        pep = pep_for_conversation(session, conversation_id, include_submitted=True)
         if pep is None:
             raise NotLinked(conversation_id)
         record_answer(

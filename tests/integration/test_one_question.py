@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import Stack
+from tests.integration.stack import Stack
 
 QUESTION = "What's been going well at school?"
 

@@ -1,0 +1,110 @@
+"""The real stack: Rasa engine + action server on loopback, and the store they write.
+
+The engine loads the model `make test` trained (PEP_VOICE_MODEL, else models/current.tar.gz)
+and takes 1-2 minutes to start, so every integration test shares one engine. Each test uses
+its own conversation id, so they don't interfere.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot import db
+from bot.models import Answer
+from bot.services.directory import add_child, add_pep, add_school
+from bot.services.invites import issue_invite
+from bot.settings import get_settings
+
+REPO = Path(__file__).resolve().parents[2]
+ENGINE_PYTHON = REPO / ".venv" / "engine" / "bin" / "python"
+APP_PYTHON = REPO / ".venv" / "app" / "bin" / "python"
+SECRET_KEY = "integration-test-secret"
+ENGINE_START_TIMEOUT = 300
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def model_path() -> Path:
+    model = Path(os.environ.get("PEP_VOICE_MODEL", REPO / "models" / "current.tar.gz"))
+    if not model.exists():
+        pytest.skip(f"no trained model at {model}: run 'make train' (make test does it)")
+    return model.resolve()
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"{url} did not come up in {timeout} s:\n{log.read_text()[-4000:]}")
+
+
+@dataclass
+class Stack:
+    rasa_url: str
+    database_url: str
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def say(self, sender: str, message: str) -> list[dict[str, Any]]:
+        reply = httpx.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=60,
+        )
+        reply.raise_for_status()
+        return list(reply.json())
+
+    def texts(self, sender: str, message: str) -> list[str]:
+        return [m.get("text", "") for m in self.say(sender, message)]
+
+    def use_store(self) -> None:
+        """Point this process's settings at the stack's store and key, as the servers use."""
+        for name in ("DATABASE_URL", "SECRET_KEY", "VAR_DIR"):
+            os.environ[name] = self.env[name]
+        get_settings.cache_clear()
+        db.reset_engine()
+
+    def new_pep(self, year_group: int = 5) -> tuple[int, str]:
+        """A fresh school, child and PEP: its id and the plaintext invite code."""
+        self.use_store()
+        with db.session_scope() as session:
+            school = add_school(session, f"Integration School {uuid.uuid4().hex[:8]}")
+            child = add_child(session, school.name, "Alex", year_group)
+            pep = add_pep(session, child.id, "2030-01-15")
+            return pep.id, issue_invite(session, pep)
+
+    def answers(self, pep_id: int) -> dict[str, Answer]:
+        self.use_store()
+        with db.session_scope() as session:
+            rows = session.scalars(select(Answer).where(Answer.pep_id == pep_id)).all()
+            session.expunge_all()
+            return {row.question_key: row for row in rows}
+
+
+def start_process(
+    name: str, cmd: list[str], env: dict[str, str], logs: Path
+) -> subprocess.Popen[bytes]:
+    log = logs / f"{name}.log"
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
