@@ -1,0 +1,126 @@
+"""The reflection's questions: what is asked, in which order, of whom.
+
+This is the one place that decides which questions a child is asked (by year group, and
+whether their last PEP left hopes or support to follow up). The wording lives in
+domain.yml as `utter_ask_<key>` responses, with variants by phase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Section(StrEnum):
+    start = "start"
+    looking_back = "looking_back"
+    looking_forward = "looking_forward"
+    support = "support"
+    meeting = "meeting"
+
+
+SECTION_TITLES = {
+    Section.start: "Getting started",
+    Section.looking_back: "Looking back",
+    Section.looking_forward: "Looking forward",
+    Section.support: "Help you'd like",
+    Section.meeting: "Your meeting",
+}
+
+NURSERY, RECEPTION, YEAR_1, YEAR_3, YEAR_7, YEAR_9, YEAR_13 = -1, 0, 1, 3, 7, 9, 13
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    section: Section
+    label: str  # how the summary and the teacher's review name the question
+    min_year: int = NURSERY
+    max_year: int = YEAR_13
+    follows_up: str | None = None  # asked only if the last PEP has an answer to this key
+    tags: bool = False  # tag school subjects and kinds of support in the answer
+
+    def asked_of(self, year_group: int, previous: Iterable[str]) -> bool:
+        if not self.min_year <= year_group <= self.max_year:
+            return False
+        return self.follows_up is None or self.follows_up in previous
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question("answered_by", Section.start, "Who answered"),
+    Question("feeling_now", Section.start, "How I feel about school now"),
+    Question(
+        "followup_get_better_at",
+        Section.looking_back,
+        "How it went with what I wanted to get better at",
+        follows_up="get_better_at",
+    ),
+    Question(
+        "followup_help_wanted",
+        Section.looking_back,
+        "How it went with the help I asked for",
+        follows_up="help_wanted",
+    ),
+    Question("going_well", Section.looking_back, "What's been going well"),
+    Question("proud", Section.looking_back, "Something I'm proud of", min_year=YEAR_1),
+    Question("hard", Section.looking_back, "What's been hard or tricky"),
+    Question(
+        "lessons_enjoy", Section.looking_back, "Lessons I enjoy", min_year=YEAR_1, tags=True
+    ),
+    Question(
+        "lessons_hard", Section.looking_back, "Lessons I find hard", min_year=YEAR_1, tags=True
+    ),
+    Question("friends", Section.looking_back, "Friends and break times"),
+    Question("attendance", Section.looking_back, "Coming to school", min_year=YEAR_7),
+    Question(
+        "behaviour_support", Section.looking_back, "Help with behaviour", min_year=YEAR_7
+    ),
+    Question(
+        "get_better_at",
+        Section.looking_forward,
+        "What I'd like to get better at",
+        min_year=YEAR_1,
+        tags=True,
+    ),
+    Question("when_older", Section.looking_forward, "When I'm older", min_year=YEAR_3),
+    Question("next_steps", Section.looking_forward, "My next steps", min_year=YEAR_9),
+    Question("careers", Section.looking_forward, "Jobs and careers", min_year=YEAR_9),
+    Question("helps_learn", Section.support, "What helps me learn"),
+    Question("help_wanted", Section.support, "Help I'd like", min_year=YEAR_1, tags=True),
+    Question("activities", Section.support, "Activities and hobbies"),
+    Question("meeting_attend", Section.meeting, "Coming to my meeting", min_year=YEAR_1),
+    Question("meeting_who", Section.meeting, "Who I'd like there", min_year=YEAR_1),
+    Question(
+        "meeting_say_for_me",
+        Section.meeting,
+        "What I'd like someone to say for me",
+        min_year=YEAR_1,
+    ),
+    Question(
+        "not_for_everyone",
+        Section.meeting,
+        "Not to be shared with everyone",
+        min_year=YEAR_1,
+    ),
+)
+
+BY_KEY = {q.key: q for q in QUESTIONS}
+#: Keys whose answer is a choice recorded on each answer, not a child's-voice answer itself.
+METADATA_KEYS = frozenset({"answered_by"})
+#: Last time's answers that the next PEP follows up.
+FOLLOWED_UP = frozenset(q.follows_up for q in QUESTIONS if q.follows_up)
+
+
+def questions_for(year_group: int, previous: Iterable[str] = ()) -> list[Question]:
+    """The questions for a child in this year group, in the order they are asked."""
+    previous = frozenset(previous)
+    return [q for q in QUESTIONS if q.asked_of(year_group, previous)]
+
+
+def sections_for(questions: Iterable[Question]) -> list[Section]:
+    seen: list[Section] = []
+    for q in questions:
+        if q.section not in seen:
+            seen.append(q.section)
+    return seen
