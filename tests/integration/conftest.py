@@ -48,8 +48,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "VAR_DIR": str(work),
         "PYTHONPATH": str(REPO),
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        "RASA_URL": f"http://127.0.0.1:{engine_port}",
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
     }
-    stack = Stack(f"http://127.0.0.1:{engine_port}", database_url, env)
+    stack = Stack(f"http://127.0.0.1:{engine_port}", database_url, env, work)
     stack.processes["actions"] = start_process(
         "actions",
         [str(APP_PYTHON), "-m", "bot.action_server", "--port", str(action_port)],
@@ -86,3 +88,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(stack: Stack) -> Iterator[str]:
+    """The web app (uvicorn) in front of the shared engine: its base URL."""
+    port = free_port()
+    process = start_process(
+        "app",
+        [
+            str(APP_PYTHON), "-m", "uvicorn", "bot.web.app:app",
+            "--host", "127.0.0.1", "--port", str(port),
+        ],
+        {**stack.env, "APP_BASE_URL": f"http://127.0.0.1:{port}"},
+        stack.work,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{url}/health", process, stack.work / "app.log", 60)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

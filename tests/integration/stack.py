@@ -65,6 +65,7 @@ class Stack:
     rasa_url: str
     database_url: str
     env: dict[str, str]
+    work: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:

@@ -1,0 +1,77 @@
+"""The app's client for the engine's REST channel, shared by the web chat and Telegram.
+
+Only the app talks to the engine, which listens on loopback. The app chooses the sender id
+(the conversation id) server-side; a child never supplies one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bot.settings import get_settings
+
+#: Said by a channel when the engine or the action server could not take the message.
+NOT_SAVED_MESSAGE = "Sorry, I couldn't save that just now. Please send it again in a minute."
+
+
+class EngineUnavailable(Exception):
+    """The engine did not answer, or answered nothing (its action server was unreachable)."""
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    text: str = ""
+    buttons: tuple[Button, ...] = ()
+    custom: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_rest(cls, raw: dict[str, Any]) -> BotMessage:
+        return cls(
+            text=str(raw.get("text") or ""),
+            buttons=tuple(
+                Button(str(b.get("title", "")), str(b.get("payload", "")))
+                for b in raw.get("buttons") or []
+            ),
+            custom=dict(raw.get("custom") or {}),
+        )
+
+
+async def send_to_engine(
+    sender_id: str,
+    text: str,
+    *,
+    client: httpx.AsyncClient | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> list[BotMessage]:
+    """Send one user message; return the bot's replies.
+
+    Every turn of PEP Voice's conversation answers with at least one message, so an empty
+    reply means the engine dropped the turn (Rasa carries on silently when the action
+    server is down): the caller must tell the child and keep their text to send again.
+    """
+    url = f"{get_settings().rasa_url}/webhooks/rest/webhook"
+    body: dict[str, Any] = {"sender": sender_id, "message": text}
+    if metadata:
+        body["metadata"] = metadata
+    try:
+        if client is None:
+            async with httpx.AsyncClient(timeout=60) as own_client:
+                response = await own_client.post(url, json=body)
+        else:
+            response = await client.post(url, json=body)
+        response.raise_for_status()
+    except httpx.HTTPError as error:
+        raise EngineUnavailable(type(error).__name__) from error
+    messages = [BotMessage.from_rest(raw) for raw in response.json() or []]
+    if not messages:
+        raise EngineUnavailable("empty reply")
+    return messages
