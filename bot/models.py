@@ -84,6 +84,18 @@ class AnsweredBy(enum.StrEnum):
     carer = "carer"
 
 
+class ConcernSource(enum.StrEnum):
+    engine = "engine"  # flagged while the conversation was running
+    answer_screen = "answer_screen"  # flagged when an answer was screened before saving
+
+
+class AlertStatus(enum.StrEnum):
+    pending = "pending"
+    sending = "sending"  # claimed by one deliverer; see bot.alerts
+    sent = "sent"
+    failed = "failed"
+
+
 class Base(DeclarativeBase):
     # Deterministic constraint names so later (batch) migrations can address them.
     metadata = MetaData(
@@ -214,3 +226,43 @@ class AuditEvent(Base):
     school_id: Mapped[int | None] = mapped_column(Integer, index=True)
     pep_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SafeguardingConcern(Base):
+    """A possible disclosure of harm, and the state of the alert about it.
+
+    `words` is the child's message verbatim: only the school's DSL and admins
+    may read it (bot.access). It is deferred so that loading a concern for a
+    list or an alert never fetches it. school_id and pep_id are NULL when the
+    conversation had not been linked to a PEP yet; the disclosure is kept
+    and the fallback contact alerted all the same.
+    """
+
+    __tablename__ = "safeguarding_concerns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    pep_id: Mapped[int | None] = mapped_column(ForeignKey("peps.id"), index=True)
+    # A screen category (pep_nlp.safeguarding.CATEGORIES) or "classifier".
+    category: Mapped[str] = mapped_column(String(40))
+    words: Mapped[str] = mapped_column(Text, deferred=True)
+    question_key: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[ConcernSource] = mapped_column(_str_enum(ConcernSource, "concern_source"))
+    # keyed_hash of the conversation, so a concern made before the child linked
+    # a PEP can still be traced to the conversation (and so to a later PEP).
+    conversation_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # keyed_hash of conversation id + message id: one row per delivered message.
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    alert_status: Mapped[AlertStatus] = mapped_column(
+        _str_enum(AlertStatus, "alert_status"), default=AlertStatus.pending, index=True
+    )
+    alert_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When a deliverer claimed the row (status "sending"); a stale claim is retaken.
+    alert_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The addresses the SMTP server accepted for the alert.
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    pep: Mapped[Pep | None] = relationship()
+    school: Mapped[School | None] = relationship()

@@ -26,6 +26,21 @@ class Settings(BaseSettings):
     action_server_url: str = "http://127.0.0.1:5055"
     app_base_url: str = "http://127.0.0.1:8000"
 
+    # Safeguarding alerts (bot.alerts): email to the school's DSL.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = "pep-voice@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_timeout_seconds: float = Field(default=10, gt=0)
+    # Alerted when a school has neither a DSL nor virtual-school staff.
+    virtual_school_email: str | None = None
+    # Pauses between the immediate attempt and each retry (JSON list in the env).
+    alert_retry_delays: tuple[float, ...] = (1, 5, 30)
+    # send-pending-alerts stops retrying a concern after this many attempts.
+    alert_max_attempts: int = Field(default=20, ge=1)
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
