@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     action_server_url: str = "http://127.0.0.1:5055"
     app_base_url: str = "http://127.0.0.1:8000"
+    # Web chat: trust X-Forwarded-Proto (for the Secure cookie flag) only behind a proxy.
+    behind_proxy: bool = False
+    # A chat cookie (and its in-memory transcript) lasts this long unused.
+    web_session_days: int = Field(default=30, ge=1)
 
     # Safeguarding alerts (bot.alerts): email to the school's DSL.
     smtp_host: str = "127.0.0.1"
