@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from bot.access import AccessDenied, concern_words, list_concerns, viewer_for_email
+from bot.alerts import UK, deliver_pending_alerts
 from bot.db import migrate, session_scope
 from bot.models import Child, Pep, PepStatus, Role
 from bot.phases import parse_year_group, year_group_label
@@ -94,6 +96,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pep", required=True, type=_positive_id, help="PEP id")
 
     sub.add_parser("seed-demo", help="create demo data (once) and print a fresh invite code")
+
+    # Safeguarding concerns (bot.access, bot.alerts).
+    p = sub.add_parser("concerns", help="list the safeguarding concerns you may see")
+    p.add_argument("--as", dest="viewer", required=True, metavar="EMAIL", help="your staff email")
+    p = sub.add_parser("concern", help="read a safeguarding concern (DSL and admin only)")
+    concern_sub = p.add_subparsers(dest="concern_command", required=True, metavar="ACTION")
+    p = concern_sub.add_parser("show", help="print what the child said")
+    p.add_argument("id", type=_positive_id, help="concern id (the alert's reference)")
+    p.add_argument("--as", dest="viewer", required=True, metavar="EMAIL", help="your staff email")
+    sub.add_parser("send-pending-alerts", help="email every safeguarding alert not yet sent")
     return parser
 
 
@@ -195,6 +207,59 @@ def _cmd_seed_demo(session: Session, _args: argparse.Namespace) -> None:
     print("  3. python -m bot list-peps")
 
 
+def _cmd_concerns(session: Session, args: argparse.Namespace) -> None:
+    summaries = list_concerns(session, viewer_for_email(session, args.viewer))
+    header = ("id", "created (UK)", "category", "child", "pep", "alert")
+    rows = [
+        (
+            str(c.id),
+            f"{c.created_at.astimezone(UK):%Y-%m-%d %H:%M}",
+            c.category,
+            c.child_first_name or "(not linked)",
+            str(c.pep_id) if c.pep_id is not None else "-",
+            c.alert_status.value,
+        )
+        for c in summaries
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    if not rows:
+        print("(no concerns)")
+
+
+def _concern_show(args: argparse.Namespace) -> int:
+    # Own transaction: a refused read is still committed to the audit log.
+    refusal: AccessDenied | None = None
+    with session_scope() as session:
+        viewer = viewer_for_email(session, args.viewer)
+        try:
+            words = concern_words(session, viewer, args.id)
+        except AccessDenied as exc:
+            refusal = exc
+    if refusal is not None:
+        print(f"error: {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"concern {args.id}: the child's words (this reading has been recorded)")
+    print(words)
+    return 0
+
+
+def _send_pending_alerts(_args: argparse.Namespace) -> int:
+    result = deliver_pending_alerts()
+    print(
+        f"alerts sent: {result.sent}; still unsent: {result.unsent}; "
+        f"past the attempt limit: {result.abandoned}"
+    )
+    return 0 if result.unsent == result.abandoned == 0 else 1
+
+
+# Commands that manage their own transactions.
+_OWN_TRANSACTION: dict[str, Callable[[argparse.Namespace], int]] = {
+    "concern": _concern_show,
+    "send-pending-alerts": _send_pending_alerts,
+}
+
 # `migrate` is not here: it runs outside a session.
 _COMMANDS: dict[str, Callable[[Session, argparse.Namespace], None]] = {
     "add-school": _cmd_add_school,
@@ -205,6 +270,7 @@ _COMMANDS: dict[str, Callable[[Session, argparse.Namespace], None]] = {
     "list-peps": _cmd_list_peps,
     "export": _cmd_export,
     "seed-demo": _cmd_seed_demo,
+    "concerns": _cmd_concerns,
 }
 
 
@@ -218,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             migrate()
             print("database is up to date")
             return 0
+        if args.command in _OWN_TRANSACTION:
+            return _OWN_TRANSACTION[args.command](args)
         with session_scope() as session:
             _COMMANDS[args.command](session, args)
     except (ServiceError, Refused) as exc:

@@ -1,0 +1,156 @@
+"""Who may see safeguarding concerns, and how much of them.
+
+- admin: every concern, words included.
+- dsl: their own school's concerns, words included.
+- designated_teacher and virtual_school: their own school's concern
+  summaries (so nobody contacts a child carelessly while a concern is open),
+  never the words.
+- A concern of another school, or one without a school (the chat had not
+  been linked to a PEP), looks exactly like an unknown id to a non-admin.
+Every read, and every refused read of the words, is audited with the
+viewer's id; the words themselves never are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from bot.models import AlertStatus, Child, Pep, Role, SafeguardingConcern, StaffUser
+from bot.services import ServiceError, record_event
+
+# Roles that may know that a concern exists (summaries).
+SUMMARY_ROLES = frozenset({Role.admin, Role.dsl, Role.designated_teacher, Role.virtual_school})
+# Roles that may read what the child said.
+WORDS_ROLES = frozenset({Role.admin, Role.dsl})
+
+
+class AccessDenied(ServiceError):
+    pass
+
+
+class ConcernNotFound(AccessDenied):
+    """Unknown id, or a concern the viewer may not know exists."""
+
+    def __init__(self, concern_id: int) -> None:
+        super().__init__(f"unknown concern id {concern_id}")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    staff_user_id: int
+    email: str
+    role: Role
+    school_id: int
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.staff_user_id}"
+
+
+@dataclass(frozen=True)
+class ConcernSummary:
+    id: int
+    created_at: datetime
+    category: str
+    child_first_name: str | None  # None: not linked to a PEP
+    pep_id: int | None
+    school_id: int | None
+    alert_status: AlertStatus
+
+
+def viewer_for_email(session: Session, email: str) -> Viewer:
+    staff = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if staff is None:
+        # The typed address is not echoed: it may be anything.
+        raise AccessDenied("no staff user has that email address")
+    return Viewer(staff.id, staff.email, staff.role, staff.school_id)
+
+
+def _visible(
+    query: Select[tuple[SafeguardingConcern]], viewer: Viewer
+) -> Select[tuple[SafeguardingConcern]]:
+    if viewer.role == Role.admin:
+        return query
+    return query.where(SafeguardingConcern.school_id == viewer.school_id)
+
+
+def list_concerns(session: Session, viewer: Viewer) -> list[ConcernSummary]:
+    """Newest first; audited as "concern.listed"."""
+    if viewer.role not in SUMMARY_ROLES:
+        raise AccessDenied("your role cannot see safeguarding concerns")
+    query = _visible(select(SafeguardingConcern), viewer)
+    rows = session.execute(
+        query.with_only_columns(
+            SafeguardingConcern.id,
+            SafeguardingConcern.created_at,
+            SafeguardingConcern.category,
+            Child.first_name,
+            SafeguardingConcern.pep_id,
+            SafeguardingConcern.school_id,
+            SafeguardingConcern.alert_status,
+        )
+        .outerjoin(Pep, Pep.id == SafeguardingConcern.pep_id)
+        .outerjoin(Child, Child.id == Pep.child_id)
+        .order_by(SafeguardingConcern.created_at.desc(), SafeguardingConcern.id.desc())
+    ).all()
+    summaries = [ConcernSummary(*row) for row in rows]
+    record_event(
+        session,
+        viewer.actor,
+        "concern.listed",
+        school_id=None if viewer.role == Role.admin else viewer.school_id,
+        viewer_id=viewer.staff_user_id,
+        concerns=len(summaries),
+    )
+    session.flush()
+    return summaries
+
+
+def concern_words(session: Session, viewer: Viewer, concern_id: int) -> str:
+    """The child's words, for the school's DSL or an admin; audited either way.
+
+    A refusal is audited as "concern.view_denied" in the caller's transaction,
+    so a caller that rolls back on AccessDenied loses that record.
+    """
+    query = _visible(select(SafeguardingConcern), viewer).where(
+        SafeguardingConcern.id == concern_id
+    )
+    row = session.execute(
+        query.with_only_columns(SafeguardingConcern.school_id, SafeguardingConcern.pep_id)
+    ).one_or_none()
+    if row is None or viewer.role not in WORDS_ROLES:
+        record_event(
+            session,
+            viewer.actor,
+            "concern.view_denied",
+            school_id=viewer.school_id,
+            viewer_id=viewer.staff_user_id,
+            concern_id=concern_id,
+            role=viewer.role.value,
+        )
+        session.flush()
+        if row is None or viewer.role not in SUMMARY_ROLES:
+            raise ConcernNotFound(concern_id)
+        raise AccessDenied(
+            "only the school's Designated Safeguarding Lead or an administrator "
+            "can read what the child said"
+        )
+    words = session.scalar(
+        select(SafeguardingConcern.words).where(SafeguardingConcern.id == concern_id)
+    )
+    assert words is not None
+    record_event(
+        session,
+        viewer.actor,
+        "concern.viewed",
+        school_id=row.school_id,
+        pep_id=row.pep_id,
+        viewer_id=viewer.staff_user_id,
+        concern_id=concern_id,
+    )
+    session.flush()
+    return words

@@ -1,0 +1,170 @@
+"""Recording a possible disclosure of harm so that it is never lost or doubled.
+
+The chatbot calls `report_disclosure_for_conversation` when the safeguarding
+screen or the NLU classifier flags a message. The concern is stored first
+(so it survives a mail outage), then the DSL alert is scheduled (bot.alerts).
+Neither the words nor any other message text is ever logged or audited.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from bot import alerts
+from bot.db import session_scope
+from bot.models import AlertStatus, ConcernSource, Pep, SafeguardingConcern
+from bot.security import keyed_hash
+from bot.services import record_event
+from bot.services.invites import pep_for_conversation
+
+logger = logging.getLogger(__name__)
+
+# Used when only the NLU classifier (not the keyword screen) flagged the message.
+CLASSIFIER_CATEGORY = "classifier"
+# Stored when a caller passes something that is not a category name.
+UNRECOGNISED_CATEGORY = "unrecognised"
+# Category and question key reach emails and the audit log, so they must look
+# like identifiers: that way a message passed in the wrong argument cannot leak.
+_SLUG = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_QUESTION_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def safe_category(category: str) -> str:
+    """`category` if it looks like a category name, else "unrecognised" (logged)."""
+    if _SLUG.fullmatch(category):
+        return category
+    logger.warning("disclosure category replaced: not a category name")
+    return UNRECOGNISED_CATEGORY
+
+
+def conversation_hash(conversation_id: str) -> str:
+    # The same value as bot.services.invites stores in Invite.bound_to, so a
+    # concern can be matched to the PEP the conversation links to later.
+    return keyed_hash("conversation:" + conversation_id)
+
+
+def dedupe_key_for(conversation_id: str, message_id: str) -> str:
+    """The dedupe key for one message of one conversation (a keyed hash)."""
+    return keyed_hash(f"disclosure:{conversation_id}\x1f{message_id}")
+
+
+def report_disclosure(
+    session: Session,
+    pep: Pep | None,
+    *,
+    words: str,
+    category: str,
+    source: ConcernSource | str,
+    question_key: str | None = None,
+    dedupe_key: str,
+    conversation_hash: str | None = None,
+) -> tuple[SafeguardingConcern, bool]:
+    """Record a concern; `(concern, created)`, created=False if dedupe_key was seen.
+
+    `pep` may be None when the conversation has not been linked to a PEP yet.
+    A malformed category or question key is replaced, not refused: a
+    disclosure must not be dropped over a caller's metadata mistake.
+    Flushes but does not commit.
+    """
+    source = ConcernSource(source)
+    if not 1 <= len(dedupe_key) <= 64:
+        raise ValueError("dedupe_key must be 1-64 characters (use dedupe_key_for)")
+    existing = _by_dedupe_key(session, dedupe_key)
+    if existing is not None:
+        return existing, False
+
+    category = safe_category(category)
+    if question_key is not None and not _QUESTION_KEY.fullmatch(question_key):
+        logger.warning("disclosure recorded without its malformed question key")
+        question_key = None
+
+    concern = SafeguardingConcern(
+        school_id=pep.child.school_id if pep is not None else None,
+        pep_id=pep.id if pep is not None else None,
+        category=category,
+        # PostgreSQL text cannot hold NUL; keep everything else verbatim.
+        words=words.replace("\x00", "\ufffd"),
+        question_key=question_key,
+        source=source,
+        conversation_hash=conversation_hash,
+        dedupe_key=dedupe_key,
+        alert_status=AlertStatus.pending,
+        alert_attempts=0,
+        recipients=[],
+    )
+    try:
+        # A savepoint, so a concurrent duplicate leaves the outer transaction usable.
+        with session.begin_nested():
+            session.add(concern)
+            session.flush()
+    except IntegrityError:
+        existing = _by_dedupe_key(session, dedupe_key)
+        if existing is None:
+            raise
+        return existing, False
+    record_event(
+        session,
+        "child",
+        "concern.recorded",
+        school_id=concern.school_id,
+        pep_id=concern.pep_id,
+        concern_id=concern.id,
+        category=category,
+    )
+    session.flush()
+    return concern, True
+
+
+def _by_dedupe_key(session: Session, dedupe_key: str) -> SafeguardingConcern | None:
+    return session.scalar(
+        select(SafeguardingConcern).where(SafeguardingConcern.dedupe_key == dedupe_key)
+    )
+
+
+def report_disclosure_for_conversation(
+    conversation_id: str,
+    *,
+    words: str,
+    category: str,
+    source: ConcernSource | str,
+    question_key: str | None,
+    message_id: str | None,
+) -> int | None:
+    """Record a disclosure in its own transaction and schedule the DSL alert.
+
+    Returns the concern id, or None if the database could not store it; then
+    an ERROR is logged and the fallback contact is emailed that a disclosure
+    was lost (without the words), so it is never lost silently.
+    A missing message_id disables de-duplication for that message.
+    """
+    conv_hash = conversation_hash(conversation_id)
+    dedupe_key = dedupe_key_for(conversation_id, message_id or f"no-id:{uuid.uuid4()}")
+    try:
+        with session_scope() as session:
+            pep = pep_for_conversation(session, conversation_id, include_submitted=True)
+            concern, created = report_disclosure(
+                session,
+                pep,
+                words=words,
+                category=category,
+                source=source,
+                question_key=question_key,
+                dedupe_key=dedupe_key,
+                conversation_hash=conv_hash,
+            )
+            concern_id, status = concern.id, concern.alert_status
+    except SQLAlchemyError as exc:
+        logger.error("could not store a safeguarding concern: %s", type(exc).__name__)
+        alerts.schedule_unrecorded_notice(
+            category=safe_category(category), conversation_ref=conv_hash[:12]
+        )
+        return None
+    if created or status != AlertStatus.sent:
+        alerts.schedule_alert(concern_id)
+    return concern_id
