@@ -153,12 +153,15 @@ class _Normaliser:
         return [self._guess(text)]
 
     def _guess(self, text: str) -> str:
-        """Dropped g's and e's ("touchin", "touchd") and one-letter typos of key words."""
+        """Dropped g's and e's ("touchin", "touchd"), doubled letters, one-letter typos."""
         if self._is_known(text) or not text.isalpha():
             return text
         for candidate in (text + "g", text[:-1] + "ed"):
             if text.endswith(("in", "d")) and self._is_known(candidate):
                 return candidate
+        for i in range(len(text) - 1):  # a doubled letter: "scaredd", "hitt"
+            if text[i] == text[i + 1] and self._is_known(text[:i] + text[i + 1 :]):
+                return text[:i] + text[i + 1 :]
         if len(text) >= _FUZZY_MIN_LENGTH:
             for target in self._fuzzy_targets:
                 if _one_edit_apart(text, target):
