@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     # send-pending-alerts stops retrying a concern after this many attempts.
     alert_max_attempts: int = Field(default=20, ge=1)
 
+    # Telegram (bot.telegram). No token: Telegram is off. A webhook secret switches from
+    # polling (local runs) to the webhook at POST /telegram/webhook (production).
+    telegram_token: str = Field(default="", repr=False)
+    telegram_webhook_secret: str = Field(default="", repr=False, pattern=r"^[A-Za-z0-9_-]{0,256}$")
+    # The Bot API; tests point it at a local fake.
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    # For printing t.me deep links next to invite codes.
+    telegram_bot_username: str = ""
+    # `send-reminders` nudges a child on Telegram this many days before the meeting.
+    reminder_days_before: int = Field(default=3, ge=0)
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
