@@ -8,6 +8,7 @@ never silently lost.
 from __future__ import annotations
 
 import asyncio
+from abc import abstractmethod
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
@@ -68,6 +69,10 @@ class AnswerFormValidation(FormValidationAction):  # type: ignore[misc]  # rasa-
     """Subclasses list their answer slots; each gets a `validate_<slot>` that saves it."""
 
     answer_slots: ClassVar[frozenset[str]] = frozenset()
+
+    @abstractmethod
+    def name(self) -> str:
+        """Abstract, so rasa-sdk registers the concrete forms but not this base."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

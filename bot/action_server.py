@@ -28,7 +28,9 @@ def build_app(actions_package: str = "actions") -> Sanic[Any, Any]:
         logger.error("action call failed: %s", type(exception).__name__)
         return json({"error": "action failed"}, status=500)
 
-    app.error_handler.add(Exception, hide_request_on_error)
+    # rasa-sdk's catch-all handler echoes the request; a handler bound to each route wins.
+    route_names = sorted({route.name for route in app.router.routes})
+    app.error_handler.add(Exception, hide_request_on_error, route_names=route_names)
     return app
 
 
