@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -266,3 +267,32 @@ class SafeguardingConcern(Base):
 
     pep: Mapped[Pep | None] = relationship()
     school: Mapped[School | None] = relationship()
+
+
+class TelegramChat(Base):
+    """A Telegram chat linked to a PEP, so `send-reminders` can nudge the child.
+
+    The chat id is never stored in clear: `chat_hash` (keyed_hash) finds the row, and
+    `sealed_chat_id` is the id masked with a key-derived pad that only the deployment's
+    secret key can remove (bot.telegram.identity), because a reminder must be sent to it.
+    """
+
+    __tablename__ = "telegram_chats"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sealed_chat_id: Mapped[str] = mapped_column(String(32))
+    pep_id: Mapped[int] = mapped_column(ForeignKey("peps.id"), index=True)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    pep: Mapped[Pep] = relationship()
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already taken by the webhook: a redelivery is not run twice."""
+
+    __tablename__ = "telegram_processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
