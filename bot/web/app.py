@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from bot.db import session_scope
-from bot.settings import get_settings
+from bot.settings import REPO_ROOT, get_settings
+from bot.web import chat
+from bot.web.logs import RedactChatPaths
 
 app = FastAPI(title="PEP Voice", docs_url=None, redoc_url=None, openapi_url=None)
+app.include_router(chat.router)
+app.mount("/static", StaticFiles(directory=REPO_ROOT / "bot" / "static"), name="static")
+app.middleware("http")(chat.security_headers)
+# Invite codes arrive in chat links: keep them out of the access log.
+logging.getLogger("uvicorn.access").addFilter(RedactChatPaths())
 
 
 async def _reachable(url: str) -> bool:

@@ -1,0 +1,271 @@
+"""The web chat at /chat: start pages, the chat page, and the JSON API its script calls.
+
+The app, not the browser, talks to the engine: it adds the session's sender id server-side
+and sends only the child's text or a button payload the bot itself offered. No message text
+is ever logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from bot.engine_client import NOT_SAVED_MESSAGE, BotMessage, EngineUnavailable, send_to_engine
+from bot.services.conversation import link_conversation
+from bot.services.invites import InviteError, InviteFailure
+from bot.settings import REPO_ROOT, get_settings
+from bot.web.progress import PepView, pep_view
+from bot.web.sessions import COOKIE_NAME, WebSession, sign, store, unsign
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+templates = Jinja2Templates(directory=str(REPO_ROOT / "bot" / "templates"))
+
+CSRF_HEADER = "X-PEP-Voice"
+# Rasa reads a message starting with "/" as an intent; a word joiner in front makes it text.
+# It is invisible, is not whitespace (the engine strips that), and only ever precedes a "/".
+SLASH_GUARD = "\u2060"
+MAX_TEXT_CHARS = 10_000  # far above what the bot keeps (2,000): it asks for shorter itself
+START_FAILED_MESSAGE = (
+    "Sorry, the chat isn't working just now. Please try again in a minute. "
+    "Nothing you've said has been lost."
+)
+SERVICE_DOWN_MESSAGE = "Sorry, PEP Voice isn't working just now. Please try again later."
+CODE_TITLES = {
+    InviteFailure.unknown: "We couldn't find that code",
+    InviteFailure.expired: "That code has run out",
+    InviteFailure.used_elsewhere: "That code is already in use",
+    InviteFailure.submitted: "Your answers have been sent",
+}
+
+
+def escape_user_text(text: str) -> str:
+    """Text as the engine must receive it so that it is read as text, never as an intent."""
+    return SLASH_GUARD + text if text.lstrip().startswith("/") else text
+
+
+def start_message(code: str) -> str:
+    return "/start" + json.dumps({"invite_code": code})
+
+
+def _is_https(request: Request) -> bool:
+    if get_settings().behind_proxy:
+        forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded.lower() == "https"
+    return request.url.scheme == "https"
+
+
+def _set_cookie(request: Request, response: Response, session: WebSession) -> None:
+    response.set_cookie(
+        COOKIE_NAME,
+        sign(session.session_id),
+        max_age=get_settings().web_session_days * 86400,
+        path="/chat",
+        httponly=True,
+        samesite="lax",
+        secure=_is_https(request),
+    )
+
+
+def _session_from(request: Request) -> WebSession | None:
+    session_id = unsign(request.cookies.get(COOKIE_NAME))
+    return None if session_id is None else store.get(session_id)
+
+
+def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def _start_page(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return _page(request, "start.html", status_code, **context)
+
+
+async def _redeem(request: Request, code: str) -> Response:
+    """Link this browser's conversation to the code's PEP, then drop the code from the URL."""
+    code = code.strip()
+    session = _session_from(request) or store.new()
+    try:
+        if not 1 <= len(code) <= 32:
+            raise InviteError(InviteFailure.unknown)
+        linked = await asyncio.to_thread(link_conversation, code, session.sender_id)
+    except InviteError as error:
+        return _start_page(
+            request,
+            410 if error.reason != InviteFailure.unknown else 400,
+            error_title=CODE_TITLES[error.reason],
+            error=error.message,
+            finished=error.reason == InviteFailure.submitted,
+        )
+    except Exception:
+        log.exception("linking an invite failed")  # the code is not in the message
+        return _start_page(request, 503, error_title="Please try later", error=SERVICE_DOWN_MESSAGE)
+    session.pep_id = linked.pep_id
+    session.pending_code = code
+    response = RedirectResponse("/chat", status_code=303)
+    _set_cookie(request, response, session)
+    return response
+
+
+async def _view(pep_id: int) -> PepView | None:
+    try:
+        return await asyncio.to_thread(pep_view, pep_id)
+    except Exception:
+        log.exception("reading progress failed")
+        return None
+
+
+def _state(view: PepView | None) -> dict[str, Any]:
+    return view.as_json() if view else {"progress": None, "answering": None, "submitted": False}
+
+
+@router.get("/chat", response_class=HTMLResponse)
+async def chat_page(request: Request, code: str | None = None) -> Response:
+    if code is not None:
+        return await _redeem(request, code)
+    session = _session_from(request)
+    if session is None or session.pep_id is None:
+        return _start_page(request)
+    view = await _view(session.pep_id)
+    if view is not None and view.submitted:
+        return _start_page(
+            request,
+            error_title=CODE_TITLES[InviteFailure.submitted],
+            error="Thank you! Your answers have already been sent to your designated teacher.",
+            finished=True,
+        )
+    return _page(request, "chat.html", view=view, not_saved=NOT_SAVED_MESSAGE)
+
+
+@router.post("/chat/start", response_class=HTMLResponse)
+async def typed_code(request: Request) -> Response:
+    # A plain urlencoded form, parsed here: no multipart dependency for one field.
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    return await _redeem(request, (form.get("code") or [""])[0])
+
+
+@router.get("/chat/{code}", response_class=HTMLResponse)
+async def chat_link(request: Request, code: str) -> Response:
+    return await _redeem(request, code)
+
+
+# --- JSON API for the page's script --------------------------------------------------------
+
+
+def _api_error(status_code: int, error: str, message: str) -> HTTPException:
+    return HTTPException(status_code, detail={"error": error, "message": message})
+
+
+def require_csrf_header(request: Request) -> None:
+    # Cross-site forms cannot set a custom header, and cross-site fetches need a CORS
+    # preflight we never grant: with the SameSite=Lax cookie this stops forged posts.
+    if request.headers.get(CSRF_HEADER) != "1":
+        raise _api_error(403, "forbidden", "Please reload the page.")
+
+
+def linked_session(request: Request) -> WebSession:
+    session = _session_from(request)
+    if session is None or session.pep_id is None:
+        raise _api_error(401, "no_session", "Please open your chat link again.")
+    return session
+
+
+Session = Annotated[WebSession, Depends(linked_session)]
+
+
+def _bot_entry(message: BotMessage) -> dict[str, Any]:
+    return {
+        "sender": "bot",
+        "text": message.text,
+        "buttons": [{"title": b.title, "payload": b.payload} for b in message.buttons],
+    }
+
+
+async def _reply(session: WebSession, new: list[dict[str, Any]]) -> dict[str, Any]:
+    assert session.pep_id is not None
+    return {"messages": new, **_state(await _view(session.pep_id))}
+
+
+@router.get("/chat/api/history")
+async def history(session: Session) -> dict[str, Any]:
+    body = await _reply(session, list(session.transcript))
+    return {**body, "started": session.pending_code is None}
+
+
+@router.post("/chat/api/start", dependencies=[Depends(require_csrf_header)])
+async def start(session: Session) -> dict[str, Any]:
+    async with session.lock:
+        if session.pending_code is None:
+            return await _reply(session, [])
+        try:
+            replies = await send_to_engine(session.sender_id, start_message(session.pending_code))
+        except EngineUnavailable:
+            raise _api_error(503, "not_started", START_FAILED_MESSAGE) from None
+        session.pending_code = None
+        new = [session.add(_bot_entry(m)) for m in replies]
+    return await _reply(session, new)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise _api_error(400, "bad_request", "Please reload the page.")
+    return body
+
+
+@router.post("/chat/api/send", dependencies=[Depends(require_csrf_header)])
+async def send(request: Request, session: Session) -> dict[str, Any]:
+    body = await _json_body(request)
+    async with session.lock:
+        if session.pending_code is not None:
+            raise _api_error(409, "not_started", "Please wait for the chat to start.")
+        payload, text = body.get("payload"), body.get("text")
+        if isinstance(payload, str):
+            # Only a payload the bot offered in its latest turn: never an intent of our own.
+            title = session.offered_buttons().get(payload)
+            if title is None:
+                raise _api_error(409, "stale_button", "Please choose again, or type your answer.")
+            shown, to_engine = title, payload
+        elif isinstance(text, str) and text.strip():
+            if len(text) > MAX_TEXT_CHARS:
+                raise _api_error(
+                    413, "too_long", "That's too long to send. Please make it shorter."
+                )
+            shown, to_engine = text, escape_user_text(text)
+        else:
+            raise _api_error(400, "empty", "Please type something first.")
+        try:
+            replies = await send_to_engine(session.sender_id, to_engine)
+        except EngineUnavailable:
+            raise _api_error(503, "not_sent", NOT_SAVED_MESSAGE) from None
+        new = [session.add({"sender": "child", "text": shown, "buttons": []})]
+        new += [session.add(_bot_entry(m)) for m in replies]
+    return await _reply(session, new)
+
+
+async def security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """No caching of pages holding a child's words; no third-party anything; no referrer."""
+    response = await call_next(request)
+    if request.url.path.startswith("/chat"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+            "frame-ancestors 'none'; form-action 'self'"
+        )
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response

@@ -1,0 +1,347 @@
+"""The web chat's routes, with FastAPI's TestClient: no engine needed (it is faked or down)."""
+
+from __future__ import annotations
+
+import html
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from bot import db
+from bot.engine_client import NOT_SAVED_MESSAGE, BotMessage, Button, EngineUnavailable
+from bot.models import AnsweredBy, Pep
+from bot.services.answers import record_answer, submit_voice
+from bot.services.directory import add_child, add_pep, add_school
+from bot.services.invites import issue_invite
+from bot.settings import Settings, get_settings
+from bot.web import chat
+from bot.web.app import app
+from bot.web.logs import redact
+from bot.web.sessions import COOKIE_NAME, store
+from tests.integration.stack import free_port
+
+CSRF = {"X-PEP-Voice": "1"}
+
+
+@pytest.fixture
+def web(
+    committed_db: Engine, app_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    # Nothing listens on this port: the real engine client fails as it would in production.
+    monkeypatch.setenv("RASA_URL", f"http://127.0.0.1:{free_port()}")
+    get_settings.cache_clear()
+    store.clear()
+    yield
+    store.clear()
+
+
+def client(https: bool = False) -> TestClient:
+    base = "https://testserver" if https else "http://testserver"
+    return TestClient(app, base_url=base, follow_redirects=False)
+
+
+def new_pep(
+    year_group: int = 5, *, expired: bool = False, submitted: bool = False
+) -> tuple[int, str]:
+    with db.session_scope() as session:
+        school = add_school(session, f"School {uuid.uuid4().hex[:8]}")
+        child = add_child(session, school.name, "Alex", year_group)
+        pep = add_pep(session, child.id, "2030-01-15")
+        now = None
+        if expired:
+            from bot.models import utcnow
+
+            now = utcnow() - timedelta(days=get_settings().invite_ttl_days + 1)
+        code = issue_invite(session, pep, now)
+        if submitted:
+            submit_voice(session, pep)
+        return pep.id, code
+
+
+class FakeEngine:
+    """Stands in for send_to_engine: records what the app sent, answers from a script."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.replies: list[list[BotMessage] | Exception] = []
+
+    async def __call__(self, sender_id: str, text: str, **_: Any) -> list[BotMessage]:
+        self.sent.append((sender_id, text))
+        reply = self.replies.pop(0) if self.replies else [BotMessage("OK")]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+    fake = FakeEngine()
+    monkeypatch.setattr(chat, "send_to_engine", fake)
+    return fake
+
+
+def linked(code: str, c: TestClient | None = None) -> TestClient:
+    c = c or client()
+    response = c.get("/chat", params={"code": code})
+    assert response.status_code == 303, response.text
+    return c
+
+
+def started(code: str, fake: FakeEngine, c: TestClient | None = None) -> TestClient:
+    c = linked(code, c)
+    fake.replies.append([BotMessage("Hi! I'm PEP Voice."), BotMessage("What's been going well?")])
+    assert c.post("/chat/api/start", headers=CSRF).status_code == 200
+    return c
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def test_start_page_renders_without_engine_or_session(web: None) -> None:
+    response = client().get("/chat")
+    assert response.status_code == 200
+    assert '<html lang="en-GB">' in response.text
+    assert 'action="/chat/start"' in response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_link_code_sets_a_private_cookie_and_drops_the_code_from_the_url(web: None) -> None:
+    _pep_id, code = new_pep()
+    response = client().get("/chat", params={"code": code})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/chat"
+    cookie = response.headers["set-cookie"]
+    assert f"{COOKIE_NAME}=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Path=/chat" in cookie
+    assert "Secure" not in cookie
+    value = cookie.split(";")[0].split("=", 1)[1]
+    assert code.replace("-", "") not in value.replace("-", "").upper()
+
+
+def test_path_link_and_typed_code_both_link(web: None) -> None:
+    _pep_id, code = new_pep()
+    assert client().get(f"/chat/{code}").status_code == 303
+    _pep_id, code = new_pep()
+    response = client().post(
+        "/chat/start",
+        content=f"code={code.lower()}".encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 303
+
+
+def test_cookie_is_secure_over_https(web: None) -> None:
+    _pep_id, code = new_pep()
+    response = client(https=True).get("/chat", params={"code": code})
+    assert "Secure" in response.headers["set-cookie"]
+
+
+def test_forwarded_proto_counts_only_behind_a_proxy(
+    web: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _pep_id, code = new_pep()
+    spoofed = client().get("/chat", params={"code": code}, headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" not in spoofed.headers["set-cookie"]
+
+    monkeypatch.setenv("BEHIND_PROXY", "true")
+    get_settings.cache_clear()
+    _pep_id, code = new_pep()
+    proxied = client().get("/chat", params={"code": code}, headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in proxied.headers["set-cookie"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "words"),
+    [
+        ("unknown", 400, "We couldn't find that code"),
+        ("expired", 410, "That code has run out"),
+        ("submitted", 410, "already been sent"),
+    ],
+)
+def test_bad_codes_get_a_kind_page_and_no_session(
+    web: None, kind: str, status: int, words: str
+) -> None:
+    if kind == "unknown":
+        code = "ZZZZ-9999"
+    else:
+        _pep_id, code = new_pep(expired=kind == "expired", submitted=kind == "submitted")
+    response = client().get("/chat", params={"code": code})
+    assert response.status_code == status
+    assert words in html.unescape(response.text)
+    assert "set-cookie" not in response.headers
+
+
+def test_a_code_used_in_another_browser_is_refused(web: None) -> None:
+    _pep_id, code = new_pep()
+    linked(code)
+    response = client().get(f"/chat/{code}")
+    assert response.status_code == 410
+    assert "already in use" in response.text
+
+
+def test_tampered_cookie_is_ignored(web: None) -> None:
+    c = client()
+    c.cookies.set(COOKIE_NAME, "abc.def", path="/chat")
+    assert 'action="/chat/start"' in c.get("/chat").text
+    assert c.get("/chat/api/history").status_code == 401
+
+
+def test_finished_pep_shows_a_thank_you_instead_of_the_chat(web: None) -> None:
+    pep_id, code = new_pep()
+    c = linked(code)
+    with db.session_scope() as session:
+        pep = session.get(Pep, pep_id)
+        assert pep is not None
+        submit_voice(session, pep)
+    response = c.get("/chat")
+    assert "already been sent" in html.unescape(response.text)
+    assert 'id="composer"' not in response.text
+
+
+# --- the API -------------------------------------------------------------------------------
+
+
+def test_engine_down_the_chat_page_still_renders_and_start_can_be_retried(web: None) -> None:
+    _pep_id, code = new_pep()
+    c = linked(code)
+    assert 'id="composer"' in c.get("/chat").text
+    response = c.post("/chat/api/start", headers=CSRF)
+    assert response.status_code == 503
+    assert response.json()["detail"]["message"] == chat.START_FAILED_MESSAGE
+    assert c.get("/chat/api/history").json()["started"] is False
+
+
+def test_start_sends_the_code_as_json_then_the_history_survives_a_refresh(
+    web: None, fake: FakeEngine
+) -> None:
+    _pep_id, code = new_pep()
+    c = started(code, fake)
+    sender, first = fake.sent[0]
+    assert first == "/start" + json.dumps({"invite_code": code})
+    assert sender.startswith("web-") and code not in sender
+    # Starting twice (a second tab, a refresh mid-start) sends nothing more.
+    assert c.post("/chat/api/start", headers=CSRF).json()["messages"] == []
+    assert len(fake.sent) == 1
+
+    again = client()
+    again.cookies.update(c.cookies)
+    history = again.get("/chat/api/history").json()
+    assert history["started"] is True
+    assert [m["text"] for m in history["messages"]] == [
+        "Hi! I'm PEP Voice.",
+        "What's been going well?",
+    ]
+
+
+def test_start_message_json_encodes_the_code() -> None:
+    assert chat.start_message('a"b\\c') == '/start{"invite_code": "a\\"b\\\\c"}'
+
+
+def test_a_failed_send_loses_nothing_and_says_not_saved(web: None, fake: FakeEngine) -> None:
+    _pep_id, code = new_pep()
+    c = started(code, fake)
+    fake.replies.append(EngineUnavailable("ConnectError"))
+    response = c.post("/chat/api/send", json={"text": "Art club"}, headers=CSRF)
+    assert response.status_code == 503
+    assert response.json()["detail"] == {"error": "not_sent", "message": NOT_SAVED_MESSAGE}
+    history = c.get("/chat/api/history").json()["messages"]
+    assert "Art club" not in [m["text"] for m in history]
+
+    response = c.post("/chat/api/send", json={"text": "Art club"}, headers=CSRF)
+    assert response.status_code == 200
+    assert [m["sender"] for m in response.json()["messages"]] == ["child", "bot"]
+    assert response.json()["messages"][0]["text"] == "Art club"
+
+
+def test_posts_need_the_custom_header(web: None, fake: FakeEngine) -> None:
+    _pep_id, code = new_pep()
+    c = started(code, fake)
+    sent_before = len(fake.sent)
+    assert c.post("/chat/api/send", json={"text": "hi"}).status_code == 403
+    assert (
+        c.post("/chat/api/send", json={"text": "hi"}, headers={"X-PEP-Voice": "0"}).status_code
+        == 403
+    )
+    assert c.post("/chat/api/start").status_code == 403
+    assert len(fake.sent) == sent_before
+
+
+def test_typed_slash_text_reaches_the_engine_as_text(web: None, fake: FakeEngine) -> None:
+    _pep_id, code = new_pep()
+    c = started(code, fake)
+    for typed in ["/stop", '/start{"invite_code": "ABCD-2345"}', "  /help"]:
+        response = c.post("/chat/api/send", json={"text": typed}, headers=CSRF)
+        assert response.json()["messages"][0]["text"] == typed  # shown as typed
+        sent = fake.sent[-1][1]
+        assert not sent.strip().startswith("/")
+        assert sent == chat.SLASH_GUARD + typed
+    c.post("/chat/api/send", json={"text": "a/b"}, headers=CSRF)
+    assert fake.sent[-1][1] == "a/b"
+
+
+def test_buttons_send_their_payload_and_show_their_title(web: None, fake: FakeEngine) -> None:
+    _pep_id, code = new_pep()
+    c = linked(code)
+    fake.replies.append(
+        [BotMessage("Who's answering?", (Button("Me 🙂", "/inform_me"), Button("Carer", "/c")))]
+    )
+    c.post("/chat/api/start", headers=CSRF)
+    forged = c.post("/chat/api/send", json={"payload": "/stop", "title": "x"}, headers=CSRF)
+    assert forged.status_code == 409
+    response = c.post(
+        "/chat/api/send", json={"payload": "/inform_me", "title": "ignored"}, headers=CSRF
+    )
+    assert response.status_code == 200
+    assert fake.sent[-1][1] == "/inform_me"
+    assert response.json()["messages"][0] == {
+        "id": 2,
+        "sender": "child",
+        "text": "Me 🙂",
+        "buttons": [],
+    }
+    # The buttons were for that turn only.
+    again = c.post("/chat/api/send", json={"payload": "/c", "title": "Carer"}, headers=CSRF)
+    assert again.status_code == 409
+
+
+def test_empty_and_oversized_text_are_refused(web: None, fake: FakeEngine) -> None:
+    _pep_id, code = new_pep()
+    c = started(code, fake)
+    assert c.post("/chat/api/send", json={"text": "  "}, headers=CSRF).status_code == 400
+    too_long = "x" * (chat.MAX_TEXT_CHARS + 1)
+    assert c.post("/chat/api/send", json={"text": too_long}, headers=CSRF).status_code == 413
+    assert c.post("/chat/api/send", content=b"[1]", headers=CSRF).status_code == 400
+
+
+def test_progress_and_who_is_answering_come_from_the_store(web: None, fake: FakeEngine) -> None:
+    pep_id, code = new_pep(year_group=5)
+    c = started(code, fake)
+    state = c.get("/chat/api/history").json()
+    assert state["progress"]["label"] == "Part 1 of 5: Getting started"
+    assert state["answering"] is None
+
+    with db.session_scope() as session:
+        pep = session.get(Pep, pep_id)
+        assert pep is not None
+        record_answer(session, pep, "answered_by", "with_carer", AnsweredBy.with_carer, "ks1_2")
+        record_answer(session, pep, "feeling_now", "😀", AnsweredBy.with_carer, "ks1_2")
+    state = c.post("/chat/api/send", json={"text": "Art"}, headers=CSRF).json()
+    assert state["progress"]["label"] == "Part 2 of 5: Looking back"
+    assert state["answering"] == "You and your carer"
+    assert "Part 2 of 5: Looking back" in c.get("/chat").text
+
+
+def test_access_log_paths_lose_invite_codes() -> None:
+    assert "K7QM" not in redact("GET /chat?code=K7QM-4TXP HTTP/1.1")
+    assert "K7QM" not in redact("/chat/K7QM-4TXP")
+    assert redact("/chat/api/history") == "/chat/api/history"
+    assert redact("/chat/start") == "/chat/start"
