@@ -12,11 +12,20 @@ from sqlalchemy import text
 
 from bot.db import session_scope
 from bot.settings import REPO_ROOT, get_settings
+from bot.telegram import webhook as telegram_webhook
 from bot.web import chat
 from bot.web.logs import RedactChatPaths
 
-app = FastAPI(title="PEP Voice", docs_url=None, redoc_url=None, openapi_url=None)
+app = FastAPI(
+    title="PEP Voice",
+    docs_url=None,
+    redoc_url=None,
+    openapi_url=None,
+    # Starts Telegram's webhook mode when TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET are set.
+    lifespan=telegram_webhook.telegram_lifespan,
+)
 app.include_router(chat.router)
+app.include_router(telegram_webhook.router)
 app.mount("/static", StaticFiles(directory=REPO_ROOT / "bot" / "static"), name="static")
 app.middleware("http")(chat.security_headers)
 # Invite codes arrive in chat links: keep them out of the access log.
