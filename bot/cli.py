@@ -96,6 +96,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pep", required=True, type=_positive_id, help="PEP id")
 
     sub.add_parser("seed-demo", help="create demo data (once) and print a fresh invite code")
+    sub.add_parser(
+        "send-reminders", help="remind children on Telegram before their meeting (run by cron)"
+    )
 
     # Safeguarding concerns (bot.access, bot.alerts).
     p = sub.add_parser("concerns", help="list the safeguarding concerns you may see")
@@ -113,6 +116,14 @@ def _write_private(path: Path, text: str) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.write_text(text, encoding="utf-8")
+
+
+def _print_deep_link(code: str) -> None:
+    from bot.telegram.messages import deep_link
+
+    link = deep_link(code)
+    if link is not None:
+        print(f"Telegram link: {link}")
 
 
 def _cmd_add_school(session: Session, args: argparse.Namespace) -> None:
@@ -139,6 +150,7 @@ def _cmd_add_pep(session: Session, args: argparse.Namespace) -> None:
     code = issue_invite(session, pep, actor=ACTOR)
     print(f"PEP {pep.id} (meeting {pep.meeting_date.isoformat()})")
     print(f"invite code: {code}")
+    _print_deep_link(code)
 
 
 def _cmd_new_invite(session: Session, args: argparse.Namespace) -> None:
@@ -200,6 +212,7 @@ def _cmd_seed_demo(session: Session, _args: argparse.Namespace) -> None:
     code = issue_invite(session, pep, actor=ACTOR)
     _write_private(get_settings().var_dir / DEMO_INVITE_FILE, code + "\n")
     print(f"demo PEP {pep.id}; invite code: {code}")
+    _print_deep_link(code)
     print("next steps:")
     print(f"  1. talk to the bot as Sam: make chat (or send /start {code} in a chat)")
     print("  2. answer a few questions, then see them with:")
@@ -254,10 +267,21 @@ def _send_pending_alerts(_args: argparse.Namespace) -> int:
     return 0 if result.unsent == result.abandoned == 0 else 1
 
 
+def _send_reminders(_args: argparse.Namespace) -> int:
+    # Async, one transaction per reminder: see bot.telegram.reminders.
+    from bot.telegram.reminders import run_send_reminders
+
+    try:
+        return run_send_reminders()
+    except RuntimeError as exc:  # no TELEGRAM_TOKEN
+        raise Refused(str(exc)) from None
+
+
 # Commands that manage their own transactions.
 _OWN_TRANSACTION: dict[str, Callable[[argparse.Namespace], int]] = {
     "concern": _concern_show,
     "send-pending-alerts": _send_pending_alerts,
+    "send-reminders": _send_reminders,
 }
 
 # `migrate` is not here: it runs outside a session.
