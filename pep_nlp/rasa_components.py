@@ -1,0 +1,133 @@
+"""Rasa 3.6 NLU component: the deterministic safeguarding screen overrides the classifier.
+
+Place it in config.yml after DIETClassifier and before FallbackClassifier:
+
+    - name: pep_nlp.rasa_components.SafeguardingOverride
+
+When the screen (pep_nlp.safeguarding) matches a message, the intent becomes
+`safeguarding_concern` with confidence 1.0, first in `intent_ranking`, and an entity
+`safeguarding_category` carries the category for the dialogue. Messages that do not match
+are left exactly as they were. Nothing here logs message text: only category and rule id.
+
+The only module of pep_nlp that imports rasa (the app does not have it installed).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import SPACY_DOCS
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from pep_nlp.safeguarding import (
+    DEFAULT_LEXICON,
+    Finding,
+    SafeguardingScreen,
+    default_screen,
+)
+
+logger = logging.getLogger(__name__)
+
+INTENT_NAME = "safeguarding_concern"
+CATEGORY_ENTITY = "safeguarding_category"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class SafeguardingOverride(GraphComponent, IntentClassifier):  # type: ignore[misc]
+    """Forces `safeguarding_concern` whenever the deterministic screen flags a message."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        # lexicon_path: a school's own lexicon file; None uses the one shipped with pep_nlp.
+        return {"lexicon_path": None}
+
+    def __init__(self, config: dict[str, Any], screen: SafeguardingScreen) -> None:
+        self.component_config = config
+        self._screen = screen
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SafeguardingOverride:
+        # Build the screen now, so a malformed lexicon stops the engine at start-up rather
+        # than failing on a child's message.
+        lexicon = config.get("lexicon_path")
+        if lexicon is None or Path(lexicon) == DEFAULT_LEXICON:
+            screen = default_screen()
+        else:
+            from pep_nlp.pipeline import load_pipeline
+
+            screen = SafeguardingScreen(load_pipeline(), Path(lexicon))
+        return cls(config, screen)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            finding = self._screen_message(message)
+            if finding is not None:
+                _override(message, finding)
+                logger.info(
+                    "Safeguarding override: category=%s rule=%s", finding.category, finding.rule
+                )
+        return messages
+
+    def _screen_message(self, message: Message) -> Finding | None:
+        text = message.get(TEXT)
+        if not isinstance(text, str) or not text.strip():
+            return None
+        # SpacyNLP leaves its doc on the message; reuse it instead of tokenising again.
+        doc = message.get(SPACY_DOCS[TEXT])
+        if doc is not None:
+            return self._screen.check_doc(doc)
+        return self._screen.check(text)
+
+
+def _override(message: Message, finding: Finding) -> None:
+    text = message.get(TEXT)
+    intent = {INTENT_NAME_KEY: INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
+    # Keep the classifier's other guesses for debugging, but at confidence 0: a
+    # FallbackClassifier later in the pipeline compares the top two confidences and would
+    # otherwise call a 1.0 vs 0.99 ranking "ambiguous" and replace the override.
+    others = [
+        {INTENT_NAME_KEY: ranked.get(INTENT_NAME_KEY), PREDICTED_CONFIDENCE_KEY: 0.0}
+        for ranked in message.get(INTENT_RANKING_KEY) or []
+        if ranked.get(INTENT_NAME_KEY) != INTENT_NAME
+    ]
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [dict(intent), *others], add_to_output=True)
+    entities = [
+        e for e in message.get(ENTITIES) or [] if e.get(ENTITY_ATTRIBUTE_TYPE) != CATEGORY_ENTITY
+    ]
+    entities.append(
+        {
+            ENTITY_ATTRIBUTE_TYPE: CATEGORY_ENTITY,
+            ENTITY_ATTRIBUTE_VALUE: finding.category,
+            ENTITY_ATTRIBUTE_START: 0,
+            ENTITY_ATTRIBUTE_END: len(text),
+            EXTRACTOR: SafeguardingOverride.__name__,
+        }
+    )
+    message.set(ENTITIES, entities, add_to_output=True)
