@@ -1,32 +1,101 @@
 """A shared base for forms whose slots are the child's answers.
 
-Every answer is saved the moment it is given. If saving fails, the slot is emptied and the
-child is told, so the form asks the same question again: an answer is saved or re-asked,
-never silently lost.
+Every answer is screened for a safeguarding disclosure, then saved the moment it is given.
+If saving fails, the slot is emptied and the child is told, so the form asks the same
+question again: an answer is saved or re-asked, never silently lost. A disclosure is never
+saved as an answer: it goes to the safeguarding lead, and the question stays unanswered.
 """
 
 from __future__ import annotations
 
 import asyncio
-from abc import abstractmethod
 import logging
+from abc import abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.services.answers import AlreadySubmitted, AnswerTooLong
+from actions.safeguarding import respond_to_disclosure
+from bot.answerer import answerer_from_text
+from bot.models import AnsweredBy
+from bot.services.answers import AlreadySubmitted, AnswerError, AnswerTooLong
 from bot.services.conversation import NotLinked, save_conversation_answer
+from pep_nlp.safeguarding import default_screen
 
 logger = logging.getLogger(__name__)
+
+#: The slot value of a skipped question; the store records it as skipped, never as text.
+SKIPPED = "__skipped__"
 
 SlotValidator = Callable[
     [Any, Any, CollectingDispatcher, Tracker, DomainDict], Awaitable[dict[str, Any]]
 ]
+
+
+def answered_by(tracker: Tracker) -> AnsweredBy:
+    value = tracker.get_slot("answered_by")
+    try:
+        return AnsweredBy(value)
+    except ValueError:
+        return answerer_from_text(str(value or "")) or AnsweredBy.child
+
+
+async def save_answer(
+    question_key: str,
+    text: str | None,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    *,
+    skipped: bool = False,
+) -> bool:
+    """Save the child's words (or a skip) for one question; tell the child if that failed."""
+    try:
+        await asyncio.to_thread(
+            save_conversation_answer,
+            tracker.sender_id,
+            question_key,
+            text,
+            answered_by(tracker),
+            skipped=skipped,
+        )
+    except AnswerTooLong:
+        dispatcher.utter_message(response="utter_answer_too_long")
+        return False
+    except AlreadySubmitted:
+        dispatcher.utter_message(response="utter_already_sent")
+        return False
+    except (SQLAlchemyError, NotLinked, AnswerError) as error:
+        # Never log the answer itself: only which question and why.
+        logger.warning("could not save answer to %s: %s", question_key, type(error).__name__)
+        dispatcher.utter_message(response="utter_save_failed")
+        return False
+    return True
+
+
+async def screen_and_save(
+    question_key: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker
+) -> dict[str, Any]:
+    """The slot updates for a typed answer: saved, re-asked, or handed to safeguarding."""
+    finding = await asyncio.to_thread(default_screen().check, text)
+    if finding is not None:
+        await respond_to_disclosure(
+            dispatcher,
+            tracker,
+            words=text,
+            category=finding.category,
+            source="answer_screen",
+            question_key=question_key,
+        )
+        # Pause the form: the question stays unanswered until the child chooses to go on.
+        return {question_key: None, "paused": True, "after_disclosure": True}
+    saved = await save_answer(question_key, text, dispatcher, tracker)
+    return {question_key: text if saved else None}
 
 
 def _answer_validator(slot: str) -> SlotValidator:
@@ -37,32 +106,12 @@ def _answer_validator(slot: str) -> SlotValidator:
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        saved = await save_answer(slot, value, dispatcher, tracker)
-        return {slot: value if saved else None}
+        # A value set by an action (skip, "I don't know") was saved by that action.
+        if value is None or value == SKIPPED or tracker.latest_action_name != "action_listen":
+            return {slot: value}
+        return await screen_and_save(slot, str(value), dispatcher, tracker)
 
     return validate_answer
-
-
-async def save_answer(
-    question_key: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-) -> bool:
-    """Save the child's words for one question; tell the child when that failed."""
-    try:
-        await asyncio.to_thread(
-            save_conversation_answer, tracker.sender_id, question_key, str(value)
-        )
-    except AnswerTooLong:
-        dispatcher.utter_message(response="utter_answer_too_long")
-        return False
-    except AlreadySubmitted:
-        dispatcher.utter_message(response="utter_code_submitted")
-        return False
-    except (SQLAlchemyError, NotLinked) as error:
-        # Never log the answer itself: only which question and why.
-        logger.warning("could not save answer to %s: %s", question_key, type(error).__name__)
-        dispatcher.utter_message(response="utter_save_failed")
-        return False
-    return True
 
 
 class AnswerFormValidation(FormValidationAction):  # type: ignore[misc]  # rasa-sdk is untyped
@@ -79,3 +128,11 @@ class AnswerFormValidation(FormValidationAction):  # type: ignore[misc]  # rasa-
         for slot in cls.answer_slots:
             if not hasattr(cls, f"validate_{slot}"):
                 setattr(cls, f"validate_{slot}", _answer_validator(slot))
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType | None:
+        if tracker.slots.get("paused"):
+            return SlotSet(REQUESTED_SLOT, None)  # ends the form; the child chooses what next
+        event: EventType | None = await super().next_requested_slot(dispatcher, tracker, domain)
+        return event

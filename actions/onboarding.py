@@ -11,8 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.answer_form import SKIPPED
+from bot.phases import Phase
+from bot.questions import questions_for
 from bot.security import find_code
-from bot.services.conversation import link_conversation
+from bot.services.conversation import LinkedPep, link_conversation
 from bot.services.invites import InviteError, InviteFailure
 
 REFUSAL_RESPONSES = {
@@ -29,6 +32,26 @@ def invite_code_in(message: dict[str, Any]) -> str | None:
         if entity.get("entity") == "invite_code" and entity.get("value"):
             return str(entity["value"])
     return find_code(message.get("text") or "")
+
+
+def slots_from_store(linked: LinkedPep, year_group_plan: list[str]) -> list[EventType]:
+    """Fill the conversation from the store, so a child carries on where they left off."""
+    events: list[EventType] = [
+        SlotSet("pep_linked", True),
+        SlotSet("phase", linked.phase.value),
+        SlotSet("plan", year_group_plan),
+        SlotSet("paused", False),
+        SlotSet("checking", False),
+        SlotSet("submitted", False),
+        SlotSet("previous_get_better_at", linked.previous.get("get_better_at")),
+        SlotSet("previous_help_wanted", linked.previous.get("help_wanted")),
+        SlotSet("answered_by", linked.answered_by.value if linked.answered_by else None),
+    ]
+    for key in year_group_plan:
+        if key in linked.answered:
+            text = linked.answered[key]
+            events.append(SlotSet(key, SKIPPED if text is None else text))
+    return events
 
 
 class ActionLinkInvite(Action):  # type: ignore[misc]  # rasa-sdk ships no type stubs
@@ -50,5 +73,10 @@ class ActionLinkInvite(Action):  # type: ignore[misc]  # rasa-sdk ships no type 
         except SQLAlchemyError:
             dispatcher.utter_message(response="utter_save_failed")
             return [SlotSet("pep_linked", False)]
-        dispatcher.utter_message(response="utter_intro")
-        return [SlotSet("pep_linked", True), SlotSet("phase", linked.phase.value)]
+        plan = [q.key for q in questions_for(linked.year_group, linked.previous)]
+        if linked.answered:
+            dispatcher.utter_message(response="utter_welcome_back")
+        else:
+            early = linked.phase == Phase.early_years
+            dispatcher.utter_message(response="utter_intro_early_years" if early else "utter_intro")
+        return slots_from_store(linked, plan)

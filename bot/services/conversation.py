@@ -1,17 +1,28 @@
 """What the conversation needs from the store, keyed by the chat's conversation id.
 
 Each call is one short transaction, so an action never holds a session across awaits.
+The store, not the chat, is the record: answers are read back from it for the check step,
+and a child who comes back finds their answers there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.db import session_scope
-from bot.models import AnsweredBy
+from bot.models import AnsweredBy, Pep
 from bot.phases import Phase
-from bot.services.answers import record_answer
+from bot.questions import BY_KEY, FOLLOWED_UP, SECTION_TITLES, Section, questions_for
+from bot.services.answers import record_answer, submit_voice
 from bot.services.invites import pep_for_conversation, redeem_invite
+from bot.services.tagging import tags_for
+
+#: How many characters of last time's answer are quoted back to the child.
+QUOTE_CHARS = 200
 
 
 class NotLinked(Exception):
@@ -22,25 +33,69 @@ class NotLinked(Exception):
 class LinkedPep:
     pep_id: int
     phase: Phase
+    year_group: int
+    answered: dict[str, str | None]  # question key -> text (None when skipped)
+    answered_by: AnsweredBy | None
+    previous: dict[str, str]  # last PEP's answers that this one follows up
+
+
+def _linked_pep(session: Session, conversation_id: str) -> Pep:
+    pep = pep_for_conversation(session, conversation_id, include_submitted=True)
+    if pep is None:
+        raise NotLinked(conversation_id)
+    return pep
+
+
+def _previous_answers(session: Session, pep: Pep) -> dict[str, str]:
+    """The child's words from their most recent earlier PEP, for the questions followed up."""
+    earlier = session.scalars(
+        select(Pep)
+        .where(Pep.child_id == pep.child_id, Pep.id != pep.id, Pep.meeting_date < pep.meeting_date)
+        .order_by(Pep.meeting_date.desc())
+    ).first()
+    if earlier is None:
+        return {}
+    return {
+        a.question_key: a.text[:QUOTE_CHARS]
+        for a in earlier.answers
+        if a.question_key in FOLLOWED_UP and a.text and not a.skipped
+    }
 
 
 def link_conversation(code: str, conversation_id: str) -> LinkedPep:
     with session_scope() as session:
         pep = redeem_invite(session, code, conversation_id)
-        return LinkedPep(pep_id=pep.id, phase=pep.child.phase)
+        latest = max(pep.answers, key=lambda a: a.updated_at, default=None)
+        return LinkedPep(
+            pep_id=pep.id,
+            phase=pep.child.phase,
+            year_group=pep.child.year_group,
+            answered={a.question_key: a.text for a in pep.answers},
+            answered_by=latest.answered_by if latest else None,
+            previous=_previous_answers(session, pep),
+        )
+
+
+def reflection_plan(conversation_id: str) -> list[str]:
+    """The question keys this child is asked, in order."""
+    with session_scope() as session:
+        pep = _linked_pep(session, conversation_id)
+        previous = _previous_answers(session, pep)
+        return [q.key for q in questions_for(pep.child.year_group, previous)]
 
 
 def save_conversation_answer(
     conversation_id: str,
     question_key: str,
-    text: str,
-    answered_by: AnsweredBy = AnsweredBy.child,
+    text: str | None,
+    answered_by: AnsweredBy | str = AnsweredBy.child,
+    *,
+    skipped: bool = False,
 ) -> None:
+    question = BY_KEY.get(question_key)
+    tags = tags_for(text) if question and question.tags and text else []
     with session_scope() as session:
-        # Submitted PEPs included, so the child hears "already sent" rather than "no code".
-        pep = pep_for_conversation(session, conversation_id, include_submitted=True)
-        if pep is None:
-            raise NotLinked(conversation_id)
+        pep = _linked_pep(session, conversation_id)
         record_answer(
             session,
             pep,
@@ -48,4 +103,38 @@ def save_conversation_answer(
             text=text,
             answered_by=answered_by,
             phase=pep.child.phase,
+            skipped=skipped,
+            tags=tags,
         )
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    title: str
+    lines: list[tuple[str, str | None]]  # (question label, the child's words or None if skipped)
+
+
+def summary_for(conversation_id: str) -> list[SummarySection]:
+    """Everything saved for the PEP, section by section, in the order it was asked."""
+    with session_scope() as session:
+        pep = _linked_pep(session, conversation_id)
+        saved = {a.question_key: a for a in pep.answers}
+        sections: dict[Section, SummarySection] = {}
+        previous = _previous_answers(session, pep)
+        for question in questions_for(pep.child.year_group, previous):
+            answer = saved.get(question.key)
+            if answer is None:
+                continue
+            section = sections.setdefault(
+                question.section, SummarySection(SECTION_TITLES[question.section], [])
+            )
+            section.lines.append((question.label, None if answer.skipped else answer.text))
+        return list(sections.values())
+
+
+def submit_for_conversation(conversation_id: str) -> date:
+    """Send the child's voice to the designated teacher; the meeting date, to tell the child."""
+    with session_scope() as session:
+        pep = _linked_pep(session, conversation_id)
+        submit_voice(session, pep)
+        return pep.meeting_date

@@ -1,0 +1,28 @@
+"""Who is answering: the child, the child with their carer's help, or the carer for them."""
+
+from __future__ import annotations
+
+import re
+
+from bot.models import AnsweredBy
+
+_CARER = re.compile(
+    r"\b(carer|foster|mum|mam|mom|dad|nan|nana|gran|grandma|grandad|auntie|aunt|uncle|"
+    r"key ?worker|grown.?up|adult|teacher)\b"
+)
+_WITH = re.compile(r"\b(with|help|helping|and|together|both)\b")
+_ME = re.compile(r"\b(me|myself|i am|i'm|im|just me|only me)\b")
+
+
+def answerer_from_text(text: str) -> AnsweredBy | None:
+    """The choice behind a tapped button or typed words; None when it isn't clear."""
+    words = text.lower().replace("\u2019", "'")
+    carer = _CARER.search(words) is not None
+    me = _ME.search(words) is not None
+    if carer and (me or _WITH.search(words)) and "for me" not in words:
+        return AnsweredBy.with_carer
+    if carer:
+        return AnsweredBy.carer
+    if me:
+        return AnsweredBy.child
+    return None
