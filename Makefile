@@ -66,7 +66,13 @@ run: setup train seed
 chat: app-env
 	@$(APP_PY) -m bot.terminal_chat
 
-test: setup train lint test-data test-stories test-py
+test: setup train lint test-data test-stories web-test-deps test-py
+
+# The web chat's browser tests: Debian's Chromium (never a browser download) and axe-core.
+.PHONY: web-test-deps
+web-test-deps:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@test -f var/node/node_modules/axe-core/axe.min.js || npm install --prefix var/node --no-audit --no-fund --no-save --silent axe-core@4
 
 test-data:
 	@$(RASA) data validate --data nlu_data stories --domain domain.yml --config config.yml --fail-on-warnings --quiet
