@@ -42,10 +42,10 @@ SEED = 20240607
 
 # How many variants to make per intent (start is left out: codes are not words).
 PER_INTENT = {
-    "inform": 60,
-    "safeguarding_concern": 60,
+    "inform": 25,
+    "safeguarding_concern": 45,
 }
-DEFAULT_PER_INTENT = 9
+DEFAULT_PER_INTENT = 5
 SKIP_INTENTS = {"start"}
 # Words too short or too grammatical to be worth swapping (they make noise, not realism).
 STOP_WORDS = {"a", "i", "is", "it", "in", "on", "at", "to", "of", "me", "my", "an", "be", "do"}
