@@ -75,7 +75,7 @@ web-test-deps:
 	@test -f var/node/node_modules/axe-core/axe.min.js || npm install --prefix var/node --no-audit --no-fund --no-save --silent axe-core@4
 
 test-data:
-	@$(RASA) data validate --data nlu_data stories --domain domain.yml --config config.yml --fail-on-warnings --quiet
+	@scripts/validate-data.sh
 
 test-stories:
 	@$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --out var/results --fail-on-prediction-errors --quiet
