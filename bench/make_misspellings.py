@@ -11,8 +11,8 @@ nlu_data/ (everything except nlu_data/generated/), replaces one or two words in 
 a corpus misspelling of that word, and writes nlu_data/generated/misspellings.yml.
 The output is committed: the product never reads the corpora at run time.
 
-Variants never repeat a training example, and never equal a sentence in the held-out set
-(bench/data/nlu_heldout.yml), which is read only to exclude collisions.
+Variants never repeat a training example, and never equal a sentence in the held-out sets
+(bench/data/nlu_heldout*.yml), which are read only to exclude collisions.
 
     /tmp/eng/venv/bin/python bench/make_misspellings.py          # rewrite nlu_data/generated/misspellings.yml
     /tmp/eng/venv/bin/python bench/make_misspellings.py --check  # exit 1 if the committed file is stale
@@ -35,7 +35,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "nlu_data"
 OUT = NLU_DIR / "generated" / "misspellings.yml"
-HELDOUT = ROOT / "bench" / "data" / "nlu_heldout.yml"
+HELDOUTS = (ROOT / "bench" / "data" / "nlu_heldout.yml", ROOT / "bench" / "data" / "nlu_heldout_fresh.yml")
 CORPUS_DIR = Path("/work/shared/data/spelling")
 CORPORA = ("holbrook-missp.dat", "birkbeck-missp.dat")
 SEED = 20240607
@@ -147,7 +147,7 @@ def generate(seed: int = SEED) -> dict[str, list[str]]:
     vocabulary = {w.lower() for _, t in examples for w in re.findall(r"[A-Za-z]+", t)}
     table = load_corpus(vocabulary | common_english_words())
     taken = {normalise(t) for _, t in examples}
-    taken |= {normalise(t) for _, t in load_examples([HELDOUT])} if HELDOUT.exists() else set()
+    taken |= {normalise(t) for _, t in load_examples([p for p in HELDOUTS if p.exists()])}
     rng = random.Random(seed)
     by_intent: dict[str, list[str]] = {}
     for intent, text in examples:

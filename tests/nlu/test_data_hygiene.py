@@ -16,6 +16,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 NLU_DIR = ROOT / "nlu_data"
 HELDOUT = ROOT / "bench" / "data" / "nlu_heldout.yml"
+HELDOUT_FRESH = ROOT / "bench" / "data" / "nlu_heldout_fresh.yml"
 
 CONTRACT_INTENTS = {
     "greet", "goodbye", "affirm", "deny", "skip", "dont_know", "help", "stop",
@@ -51,6 +52,7 @@ def examples(paths: list[Path]) -> list[tuple[str, str, Path]]:
 TRAIN_FILES = sorted(NLU_DIR.rglob("*.yml"))
 TRAIN = examples(TRAIN_FILES)
 HELD = examples([HELDOUT])
+FRESH = examples([HELDOUT_FRESH])
 
 
 def regexes() -> list[re.Pattern[str]]:
@@ -93,20 +95,33 @@ def test_no_duplicate_examples_within_or_across_intents():
     assert not problems, problems
 
 
-def test_heldout_has_no_duplicates():
-    keys = Counter(normalise(t) or t for _, t, _ in HELD)
+def test_fresh_heldout_has_every_intent():
+    counts = Counter(i for i, _, _ in FRESH)
+    assert set(counts) == CONTRACT_INTENTS
+    assert all(n >= 10 for n in counts.values()), counts
+
+
+@pytest.mark.parametrize("held", [HELD, FRESH], ids=["heldout", "fresh"])
+def test_heldout_has_no_duplicates(held):
+    keys = Counter(normalise(t) or t for _, t, _ in held)
     assert [k for k, n in keys.items() if n > 1] == []
 
 
-def test_heldout_sentences_are_not_in_training():
+@pytest.mark.parametrize("held", [HELD, FRESH], ids=["heldout", "fresh"])
+def test_heldout_sentences_are_not_in_training(held):
     train_keys = {normalise(t) or t for _, t, _ in TRAIN}
-    overlap = [t for _, t, _ in HELD if (normalise(t) or t) in train_keys]
+    overlap = [t for _, t, _ in held if (normalise(t) or t) in train_keys]
     assert overlap == []
+
+
+def test_the_two_heldout_sets_do_not_share_sentences():
+    first = {normalise(t) or t for _, t, _ in HELD}
+    assert [t for _, t, _ in FRESH if (normalise(t) or t) in first] == []
 
 
 def test_no_entity_annotations():
     annotated = re.compile(r"\[[^\]]+\]\s*[({]")
-    for dataset in (TRAIN, HELD):
+    for dataset in (TRAIN, HELD, FRESH):
         bad = [t for _, t, _ in dataset if annotated.search(t)]
         assert bad == []
 
@@ -115,7 +130,7 @@ def test_invite_code_regex_is_declared_and_fits_the_codes():
     pats = regexes()
     assert pats, "nlu_data must declare a regex named invite_code"
     codes = re.compile(rf"\b[{CODE_ALPHABET}]{{4}}[- ]?[{CODE_ALPHABET}]{{4}}\b", re.IGNORECASE)
-    for intent, text, _ in TRAIN + HELD:
+    for intent, text, _ in TRAIN + HELD + FRESH:
         if intent == "start" and codes.search(text):
             assert any(p.search(text) for p in pats), text
 
@@ -123,7 +138,7 @@ def test_invite_code_regex_is_declared_and_fits_the_codes():
 @pytest.mark.parametrize("intent", ["inform", "safeguarding_concern", "help", "skip", "stop"])
 def test_invite_code_regex_does_not_fire_on_ordinary_answers(intent):
     pats = regexes()
-    hits = [t for i, t, _ in TRAIN + HELD if i == intent and any(p.search(t) for p in pats)]
+    hits = [t for i, t, _ in TRAIN + HELD + FRESH if i == intent and any(p.search(t) for p in pats)]
     assert hits == []
 
 
