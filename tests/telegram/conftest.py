@@ -1,0 +1,60 @@
+"""Telegram channel fixtures: a fake Bot API (and fake engine) on loopback, real PTB."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine
+
+from bot import db
+from bot.services.directory import add_child, add_pep, add_school
+from bot.services.invites import issue_invite
+from bot.settings import Settings, get_settings
+from bot.telegram.application import TelegramApplication, build_application
+from tests.telegram.fake_bot_api import FakeBotApi
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeBotApi]:
+    api = FakeBotApi().start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def telegram_settings(
+    committed_db: Engine, fake_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """The test database plus Telegram and the engine both pointed at the fake."""
+    monkeypatch.setenv("TELEGRAM_TOKEN", fake_api.token)
+    monkeypatch.setenv("TELEGRAM_BASE_URL", fake_api.base_url)
+    monkeypatch.setenv("RASA_URL", fake_api.url)
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@pytest.fixture
+async def polling_app(telegram_settings: Settings) -> AsyncIterator[TelegramApplication]:
+    application = build_application(telegram_settings, polling=True)
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+def new_pep(meeting: date | str = "2030-01-15", *, first_name: str = "Robin") -> tuple[int, str]:
+    """A fresh school, child and PEP in the committed test database: id and invite code."""
+    with db.session_scope() as session:
+        school = add_school(session, f"Telegram School {uuid.uuid4().hex[:8]}")
+        child = add_child(session, school.name, first_name, 5)
+        pep = add_pep(session, child.id, meeting)
+        return pep.id, issue_invite(session, pep)
