@@ -119,14 +119,14 @@ async def relay(context: Context, chat_id: int, engine_text: str) -> None:
         log.warning("engine unavailable for a Telegram chat: %s", error)
         await context.bot.send_message(chat_id, NOT_SAVED_MESSAGE)
         return
-    payloads = _payloads(context)
-    for reply in replies:
-        await send_reply(context.bot, chat_id, reply, payloads)
     try:
         await asyncio.to_thread(sync_link, chat_id)
     except SQLAlchemyError as error:
         # The answer is saved by the engine; only the reminder link is missed (retried next turn).
         log.warning("could not record the Telegram link: %s", type(error).__name__)
+    payloads = _payloads(context)
+    for reply in replies:
+        await send_reply(context.bot, chat_id, reply, payloads)
 
 
 async def on_start(update: Update, context: Context) -> None:
