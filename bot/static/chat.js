@@ -138,7 +138,8 @@
     data.messages.forEach(function (entry) { last = addMessage(entry); });
     showState(data);
     var hasChoices = showChoices(all);
-    if (last) last.scrollIntoView({ block: "end", behavior: reducedMotion ? "auto" : "smooth" });
+    // The newest message and any choices sit just above the answer box: scroll to the end.
+    if (last) window.scrollTo({ top: document.documentElement.scrollHeight, behavior: reducedMotion ? "auto" : "smooth" });
     return hasChoices;
   }
 
@@ -154,11 +155,13 @@
     sending.textContent = value ? label : "";
   }
 
-  function showProblem(message, again) {
+  function showProblem(title, message, again) {
+    document.getElementById("problem-title").textContent = title;
     problemText.textContent = message;
     problem.hidden = false;
     retryButton.hidden = !again;
     retry = again;
+    window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "auto" });
   }
 
   function clearProblem() {
@@ -178,7 +181,7 @@
     return api("POST", "/chat/api/start", {}).then(function (result) {
       setBusy(false);
       if (!result.ok) {
-        showProblem(problemMessage(result, "Sorry, the chat isn't working just now. Please try again in a minute."), start);
+        showProblem("Not started.", problemMessage(result, "Sorry, the chat isn't working just now. Please try again in a minute."), start);
         return;
       }
       clearProblem();
@@ -197,7 +200,7 @@
       if (!result.ok) {
         // A button from an earlier turn cannot be sent again; anything else can be retried.
         var stale = result.data.detail && result.data.detail.error === "stale_button";
-        showProblem(problemMessage(result, NOT_SAVED), stale ? null : function () { send(body, typed); });
+        showProblem("Not sent.", problemMessage(result, NOT_SAVED), stale ? null : function () { send(body, typed); });
         return;
       }
       if (!usedButton && input.value === typed) input.value = "";
@@ -227,7 +230,7 @@
   api("GET", "/chat/api/history").then(function (result) {
     if (!result.ok) {
       log.setAttribute("aria-busy", "false");
-      showProblem(problemMessage(result, "Couldn't load the chat. Check the internet connection."), function () {
+      showProblem("Not loaded.", problemMessage(result, "Couldn't load the chat. Check the internet connection."), function () {
         window.location.reload();
       });
       return;

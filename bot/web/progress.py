@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.models import Answer, AnsweredBy, Pep, PepStatus
-from bot.questions import FOLLOWED_UP, SECTION_TITLES, questions_for, sections_for
+from bot.questions import FOLLOWED_UP, METADATA_KEYS, SECTION_TITLES, questions_for, sections_for
 
 ANSWERING_LABELS = {
     AnsweredBy.child: "You",
@@ -39,7 +39,8 @@ class Progress:
 @dataclass(frozen=True)
 class PepView:
     progress: Progress
-    answering: str | None  # None until the child has said who is answering
+    # Who answered the latest answer (the choice is recorded on every answer); None before.
+    answering: str | None
     submitted: bool
 
     def as_json(self) -> dict[str, Any]:
@@ -51,11 +52,18 @@ class PepView:
 
 
 def _previous_answer_keys(session: Any, pep: Pep) -> set[str]:
-    """Keys the child's last earlier PEP answered, for the follow-up questions."""
+    """Keys the child's last earlier PEP answered, for the follow-up questions.
+
+    The same rule as bot.services.conversation, which decides what the bot asks.
+    """
     earlier = session.scalar(
         select(Pep)
-        .where(Pep.child_id == pep.child_id, Pep.id != pep.id, Pep.created_at <= pep.created_at)
-        .order_by(Pep.created_at.desc(), Pep.id.desc())
+        .where(
+            Pep.child_id == pep.child_id,
+            Pep.id != pep.id,
+            Pep.meeting_date < pep.meeting_date,
+        )
+        .order_by(Pep.meeting_date.desc())
         .limit(1)
     )
     if earlier is None:
@@ -74,7 +82,13 @@ def pep_view(pep_id: int) -> PepView:
         }
         questions = questions_for(pep.child.year_group, _previous_answer_keys(session, pep))
         sections = sections_for(questions)
-        unanswered = [q for q in questions if q.key not in answers]
+        # A metadata question ("who's answering") has no answer row of its own: it is
+        # recorded on every answer, so any saved answer means it was answered.
+        unanswered = [
+            q
+            for q in questions
+            if q.key not in answers and not (q.key in METADATA_KEYS and answers)
+        ]
         if unanswered:
             current = sections.index(unanswered[0].section) + 1
             progress = Progress(
@@ -82,6 +96,6 @@ def pep_view(pep_id: int) -> PepView:
             )
         else:
             progress = Progress(len(sections), len(sections), "", True)
-        chosen = answers.get("answered_by")
-        answering = ANSWERING_LABELS.get(chosen.answered_by) if chosen is not None else None
+        latest = max(answers.values(), key=lambda a: (a.updated_at, a.id), default=None)
+        answering = ANSWERING_LABELS.get(latest.answered_by) if latest is not None else None
         return PepView(progress, answering, pep.status == PepStatus.submitted)

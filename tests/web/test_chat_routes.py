@@ -332,7 +332,7 @@ def test_progress_and_who_is_answering_come_from_the_store(web: None, fake: Fake
     with db.session_scope() as session:
         pep = session.get(Pep, pep_id)
         assert pep is not None
-        record_answer(session, pep, "answered_by", "with_carer", AnsweredBy.with_carer, "ks1_2")
+        # "Who's answering" is recorded on each answer, not as an answer of its own.
         record_answer(session, pep, "feeling_now", "😀", AnsweredBy.with_carer, "ks1_2")
     state = c.post("/chat/api/send", json={"text": "Art"}, headers=CSRF).json()
     assert state["progress"]["label"] == "Part 2 of 5: Looking back"
