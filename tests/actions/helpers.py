@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from bot.services.conversation import link_conversation
+from bot.services.directory import add_child, add_pep, add_school
+from bot.services.invites import issue_invite
+
+DOMAIN: dict[str, Any] = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "domain.yml").read_text()
+)
 
 
 def tracker_for(
@@ -16,6 +28,8 @@ def tracker_for(
     entities: list[dict[str, Any]] | None = None,
     slots: dict[str, Any] | None = None,
     active_loop: str | None = None,
+    latest_action_name: str = "action_listen",
+    events: list[dict[str, Any]] | None = None,
 ) -> Tracker:
     return Tracker(
         sender_id=sender,
@@ -24,14 +38,26 @@ def tracker_for(
             "text": text,
             "intent": {"name": intent, "confidence": 1.0},
             "entities": entities or [],
+            "message_id": f"msg-{abs(hash((sender, text)))}",
         },
-        events=[],
+        events=events or [],
         paused=False,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name="action_listen",
+        latest_action_name=latest_action_name,
     )
 
 
 def responses(dispatcher: CollectingDispatcher) -> list[str]:
-    return [m["response"] for m in dispatcher.messages]
+    return [m["response"] or m["text"] for m in dispatcher.messages]
+
+
+def linked_pep(engine: Engine, sender: str, year_group: int = 5) -> int:
+    """A new school, child and PEP, linked to the conversation `sender`: the PEP id."""
+    with Session(engine) as session:
+        school = add_school(session, f"School for {sender}")
+        child = add_child(session, school.name, "Jo", year_group)
+        pep = add_pep(session, child.id, "2030-02-01")
+        code = issue_invite(session, pep)
+        session.commit()
+    return link_conversation(code, sender).pep_id

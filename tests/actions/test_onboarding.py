@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from actions.onboarding import ActionLinkInvite
 from bot.models import Invite, utcnow
+from bot.questions import questions_for
+from bot.services.answers import record_answer
 from bot.services.directory import add_child, add_pep, add_school
 from bot.services.invites import issue_invite
 from tests.actions.helpers import responses, tracker_for
@@ -37,7 +39,9 @@ async def test_code_passed_as_entity_links_and_sets_phase(committed_db: Engine) 
     events, said = await _run(
         "chat-1", "/start", intent="start", entities=[{"entity": "invite_code", "value": code}]
     )
-    assert events == [SlotSet("pep_linked", True), SlotSet("phase", "ks1_2")]
+    assert SlotSet("pep_linked", True) in events
+    assert SlotSet("phase", "ks1_2") in events
+    assert SlotSet("plan", [q.key for q in questions_for(5)]) in events
     assert said == ["utter_intro"]
     with Session(committed_db) as session:
         invite = session.scalars(select(Invite)).one()
@@ -76,3 +80,34 @@ async def test_code_used_by_another_chat_is_refused(committed_db: Engine) -> Non
     events, said = await _run("chat-6", code, intent="start")
     assert events == [SlotSet("pep_linked", False)]
     assert said == ["utter_code_used"]
+
+
+async def test_a_child_coming_back_carries_on_where_they_left_off(committed_db: Engine) -> None:
+    code = _new_code(committed_db)
+    await _run("chat-7", code, intent="start")
+    with Session(committed_db) as session:
+        pep = session.scalars(select(Invite)).one().pep
+        record_answer(session, pep, "going_well", "art", "with_carer", "ks1_2")
+        record_answer(session, pep, "proud", None, "with_carer", "ks1_2", skipped=True)
+        session.commit()
+    events, said = await _run("chat-7", code, intent="start")
+    assert said == ["utter_welcome_back"]
+    assert SlotSet("going_well", "art") in events
+    assert SlotSet("proud", "__skipped__") in events
+    assert SlotSet("answered_by", "with_carer") in events
+
+
+async def test_last_pep_hopes_are_followed_up(committed_db: Engine) -> None:
+    with Session(committed_db) as session:
+        school = add_school(session, "Ash Primary")
+        child = add_child(session, school.name, "Kai", 6)
+        last = add_pep(session, child.id, "2029-06-01")
+        record_answer(session, last, "get_better_at", "reading", "child", "ks1_2")
+        record_answer(session, last, "going_well", "not followed up", "child", "ks1_2")
+        code = issue_invite(session, add_pep(session, child.id, "2030-01-10"))
+        session.commit()
+    events, _ = await _run("chat-8", code, intent="start")
+    plan = next(e["value"] for e in events if e["name"] == "plan")
+    assert plan[2] == "followup_get_better_at"
+    assert "followup_help_wanted" not in plan
+    assert SlotSet("previous_get_better_at", "reading") in events
