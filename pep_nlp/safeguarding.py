@@ -366,9 +366,21 @@ class _Compiler:
         self._normaliser = normaliser
         self._word_lists = word_lists
 
-    def compile(self, pattern: str) -> list[dict[str, Any]]:
+    def compile(self, pattern: str) -> list[list[dict[str, Any]]]:
+        """Token patterns for one lexicon pattern.
+
+        spaCy's Matcher does not extend a match over a trailing optional token, so a pattern
+        ending in `word?` becomes two: without the slot and with it required.
+        """
+        slots = pattern.split()
+        if len(slots) > 1 and slots[-1].endswith("?") and slots[-1] != "?":
+            shorter = " ".join(slots[:-1])
+            return [*self.compile(shorter), self._tokens([*slots[:-1], slots[-1][:-1]])]
+        return [self._tokens(slots)]
+
+    def _tokens(self, slots: list[str]) -> list[dict[str, Any]]:
         tokens: list[dict[str, Any]] = []
-        for slot in pattern.split():
+        for slot in slots:
             if slot == "...":
                 tokens.extend({"IS_PUNCT": False, "OP": "?"} for _ in range(_GAP_WORDS))
                 continue
@@ -387,6 +399,9 @@ class _Compiler:
                 token["OP"] = "?"
             tokens.append(token)
         return tokens
+
+    def compile_all(self, patterns: Iterable[str]) -> list[list[dict[str, Any]]]:
+        return [tokens for pattern in patterns for tokens in self.compile(pattern)]
 
     def _expand(self, body: str) -> set[str]:
         words: set[str] = set()
@@ -414,11 +429,11 @@ class SafeguardingScreen:
         self._matcher = Matcher(nlp.vocab)
         self._vetoes = Matcher(nlp.vocab)
         for entry in lexicon.entries:
-            self._matcher.add(entry.id, [compiler.compile(p) for p in entry.patterns])
+            self._matcher.add(entry.id, compiler.compile_all(entry.patterns))
             if entry.unless:
-                self._vetoes.add(_unless_key(entry.id), [compiler.compile(p) for p in entry.unless])
+                self._vetoes.add(_unless_key(entry.id), compiler.compile_all(entry.unless))
         if lexicon.guards:
-            self._vetoes.add(_GUARD_KEY, [compiler.compile(p) for p in lexicon.guards])
+            self._vetoes.add(_GUARD_KEY, compiler.compile_all(lexicon.guards))
         self._rank = {category: rank for rank, category in enumerate(CATEGORIES)}
         self._order = {entry.id: order for order, entry in enumerate(lexicon.entries)}
 
