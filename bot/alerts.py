@@ -15,6 +15,7 @@ PEP Voice); it says how the DSL can read them. Logs hold ids and counts only.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import smtplib
 import ssl
@@ -33,7 +34,6 @@ from sqlalchemy.orm import Session
 
 from bot.db import session_scope
 from bot.models import AlertStatus, Pep, Role, SafeguardingConcern, School, StaffUser, utcnow
-from bot.phases import year_group_label
 from bot.services import record_event
 from bot.settings import Settings, get_settings
 
@@ -45,13 +45,15 @@ UNRECORDED_SUBJECT = "PEP Voice: a safeguarding concern could not be stored"
 STALE_CLAIM = timedelta(minutes=10)
 ACTOR = "alerts"
 
-# Keep in step with the bot's safeguarding reply (domain.yml, utter_safeguarding*).
+# Keep in step with the bot's reply (domain.yml: utter_disclosure_response).
 CHILD_WAS_TOLD = (
-    "- that what they said is important and that an adult who keeps children\n"
-    "  safe (the school's Designated Safeguarding Lead) would be told;\n"
-    "- that they can talk to Childline for free at any time: 0800 1111 or\n"
-    "  childline.org.uk;\n"
-    "- that if they are in danger right now they should call 999."
+    "- thank you for telling me; it is not your fault;\n"
+    "- PEP Voice is a computer program, so it cannot keep this secret: it\n"
+    "  would tell the school's safeguarding lead, an adult whose job is to\n"
+    "  keep them safe, so they can help;\n"
+    "- they can talk to Childline any time, free, on 0800 1111 (children\n"
+    "  in the early years were told instead to tell a grown-up);\n"
+    "- if they are in danger right now, to call 999."
 )
 
 _CLAIMABLE = (AlertStatus.pending, AlertStatus.failed)
@@ -143,29 +145,37 @@ def _category_line(facts: AlertFacts) -> str:
     return f"{facts.category.replace('_', ' ')} (flagged by the {how})"
 
 
+# Lines stay under 78 characters so the body is sent as plain 7-bit text.
 _WHY = {
-    "dsl": "you are a Designated Safeguarding Lead for this school in PEP Voice.",
+    "dsl": "you are a Designated Safeguarding Lead\nfor this school in PEP Voice.",
     "virtual_school": (
-        "this school has no Designated Safeguarding Lead registered in PEP Voice,\n"
-        "and you are its virtual school contact. Please make sure the school's DSL\n"
-        "is told, and ask a PEP Voice administrator to register them."
+        "this school has no Designated Safeguarding\n"
+        "Lead registered in PEP Voice, and you are its virtual school contact.\n"
+        "Please make sure the school's DSL is told, and ask a PEP Voice\n"
+        "administrator to register them."
     ),
     "fallback": (
-        "no Designated Safeguarding Lead or virtual school staff could be found\n"
-        "for this child, and you are PEP Voice's fallback safeguarding contact."
+        "no Designated Safeguarding Lead or virtual\n"
+        "school staff could be found for this child, and you are PEP Voice's\n"
+        "fallback safeguarding contact."
     ),
 }
 
 
+def year_group_words(year_group: int) -> str:
+    return {-1: "Nursery", 0: "Reception"}.get(year_group, f"Year {year_group}")
+
+
 def compose_alert(facts: AlertFacts, recipients: Recipients, settings: Settings) -> EmailMessage:
     if facts.child_first_name is not None and facts.year_group is not None:
-        child = f"{facts.child_first_name}, {year_group_label(facts.year_group)}"
+        child = f"{facts.child_first_name}, {year_group_words(facts.year_group)}"
     else:
         child = "not known yet: the chat had not been linked to a PEP with an invite code"
     base = settings.app_base_url.rstrip("/")
     body = f"""\
-A child using PEP Voice said something that may mean they need safeguarding
-support. Please act on it today, following your school's safeguarding procedures.
+A child using PEP Voice said something that may mean they need
+safeguarding support. Please act on it today, following your school's
+safeguarding procedures.
 
 Reference:  {facts.concern_id}
 Child:      {child}
@@ -250,8 +260,18 @@ def _release_failed(session: Session, concern_id: int, claimed_at: datetime) -> 
     )
 
 
+class _Outcome(enum.Enum):
+    sent = "sent"  # by us now, or earlier
+    unsent = "unsent"  # failed, or another deliverer holds the claim: worth retrying
+    missing = "missing"  # no such concern: retrying cannot help
+
+
 def deliver_alert(concern_id: int) -> bool:
     """One attempt to email the concern's alert; True if it is (or already was) sent."""
+    return _deliver_once(concern_id) is _Outcome.sent
+
+
+def _deliver_once(concern_id: int) -> _Outcome:
     settings = get_settings()
     claimed_at = utcnow()
     with session_scope() as session:
@@ -261,7 +281,8 @@ def deliver_alert(concern_id: int) -> bool:
             )
             if status is None:
                 logger.error("safeguarding alert: no concern %d", concern_id)
-            return status == AlertStatus.sent
+                return _Outcome.missing
+            return _Outcome.sent if status == AlertStatus.sent else _Outcome.unsent
     # The claim is committed before the (slow) SMTP conversation.
     with session_scope() as session:
         facts = facts_for(session, concern_id)
@@ -282,7 +303,7 @@ def deliver_alert(concern_id: int) -> bool:
                 "virtual school staff, and VIRTUAL_SCHOOL_EMAIL is not set)",
                 concern_id,
             )
-            return False
+            return _Outcome.unsent
     try:
         accepted = send_email(
             compose_alert(facts, recipients, settings), recipients.emails, settings
@@ -305,7 +326,7 @@ def deliver_alert(concern_id: int) -> bool:
                 concern_id=concern_id,
                 reason=type(exc).__name__,
             )
-        return False
+        return _Outcome.unsent
     with session_scope() as session:
         # Unconditional: the email has gone, whatever happened to the claim meanwhile.
         session.connection().execute(
@@ -323,7 +344,7 @@ def deliver_alert(concern_id: int) -> bool:
             recipient_kind=recipients.kind,
         )
     logger.info("safeguarding alert %d sent to %d recipient(s)", concern_id, len(accepted))
-    return True
+    return _Outcome.sent
 
 
 def _school_id(session: Session, concern_id: int) -> int | None:
@@ -338,8 +359,9 @@ def deliver_with_retries(concern_id: int) -> bool:
     for attempt, delay in enumerate((0.0, *delays)):
         time.sleep(delay)
         try:
-            if deliver_alert(concern_id):
-                return True
+            outcome = _deliver_once(concern_id)
+            if outcome is not _Outcome.unsent:
+                return outcome is _Outcome.sent
         except Exception as exc:  # e.g. the database is briefly unreachable
             logger.warning(
                 "safeguarding alert %d attempt %d failed: %s",
@@ -403,6 +425,7 @@ def deliver_pending_alerts() -> PendingResult:
 
 # Strong references: the event loop keeps only weak ones to its tasks.
 _tasks: set[asyncio.Future[Any]] = set()
+_threads: set[threading.Thread] = set()
 
 
 def _logged(function: Callable[..., Any], *args: Any) -> None:
@@ -410,15 +433,19 @@ def _logged(function: Callable[..., Any], *args: Any) -> None:
         function(*args)
     except Exception as exc:
         logger.error("safeguarding alert job failed: %s", type(exc).__name__)
+    finally:
+        _threads.discard(threading.current_thread())
 
 
 def _in_background(function: Callable[..., Any], *args: Any) -> None:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
-        threading.Thread(
+        thread = threading.Thread(
             target=_logged, args=(function, *args), name="pep-voice-alert", daemon=True
-        ).start()
+        )
+        _threads.add(thread)
+        thread.start()
         return
     task = loop.create_task(asyncio.to_thread(_logged, function, *args))
     _tasks.add(task)
@@ -428,6 +455,15 @@ def _in_background(function: Callable[..., Any], *args: Any) -> None:
 def schedule_alert(concern_id: int) -> None:
     """Deliver (with retries) without blocking the caller, event loop or not."""
     _in_background(deliver_with_retries, concern_id)
+
+
+def wait_for_background_alerts(timeout: float) -> bool:
+    """Join the alert threads started outside an event loop (before a process
+    exits, and in tests); True if none is still running."""
+    deadline = time.monotonic() + timeout
+    for thread in list(_threads):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(thread.is_alive() for thread in list(_threads))
 
 
 def resume_pending_alerts() -> None:

@@ -13,7 +13,7 @@ import re
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import alerts
@@ -138,9 +138,9 @@ def report_disclosure_for_conversation(
 ) -> int | None:
     """Record a disclosure in its own transaction and schedule the DSL alert.
 
-    Returns the concern id, or None if the database could not store it; then
-    an ERROR is logged and the fallback contact is emailed that a disclosure
-    was lost (without the words), so it is never lost silently.
+    Returns the concern id, or None if it could not be stored (database down,
+    bad arguments); then an ERROR is logged and the fallback contact is
+    emailed that a disclosure was lost (without the words): never silently.
     A missing message_id disables de-duplication for that message.
     """
     conv_hash = conversation_hash(conversation_id)
@@ -159,7 +159,7 @@ def report_disclosure_for_conversation(
                 conversation_hash=conv_hash,
             )
             concern_id, status = concern.id, concern.alert_status
-    except SQLAlchemyError as exc:
+    except Exception as exc:  # whatever went wrong, someone must hear of the disclosure
         logger.error("could not store a safeguarding concern: %s", type(exc).__name__)
         alerts.schedule_unrecorded_notice(
             category=safe_category(category), conversation_ref=conv_hash[:12]

@@ -1,0 +1,190 @@
+"""A real SMTP server (aiosmtpd) on a free loopback port, and small builders."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any, cast
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from bot.alerts import wait_for_background_alerts
+from bot.db import session_scope
+from bot.models import Pep, Role, SafeguardingConcern
+from bot.services import directory
+from bot.services.safeguarding import dedupe_key_for, report_disclosure
+from bot.settings import Settings, get_settings
+
+# Distinctive, so a leak anywhere is easy to find.
+WORDS = "my uncle Zebedee hits me with a belt when mum is out"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class Inbox:
+    """aiosmtpd handler that keeps every message; `delay` slows each DATA."""
+
+    messages: list[Received] = field(default_factory=list)
+    delay: float = 0.0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        message = cast(EmailMessage, message_from_bytes(envelope.content, policy=policy.default))
+        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.messages
+
+
+class SmtpServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inbox = Inbox()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+def configure(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    for name, value in env.items():
+        monkeypatch.setenv(name.upper(), value)
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@pytest.fixture
+def smtp_port(monkeypatch: pytest.MonkeyPatch, app_settings: Settings) -> int:
+    """SMTP settings pointing at a free port, with short retry delays."""
+    port = free_port()
+    configure(
+        monkeypatch,
+        smtp_host="127.0.0.1",
+        smtp_port=str(port),
+        smtp_timeout_seconds="3",
+        alert_retry_delays="[0.2, 0.3, 0.5]",
+    )
+    return port
+
+
+def _drain() -> None:
+    # Background deliveries must not outlive the test (and its database).
+    assert wait_for_background_alerts(10), "alert threads still running"
+
+
+@pytest.fixture
+def smtp_server(smtp_port: int) -> Iterator[SmtpServer]:
+    """A running server at the configured SMTP port."""
+    server = SmtpServer(smtp_port)
+    server.start()
+    yield server
+    _drain()
+    server.stop()
+
+
+@pytest.fixture
+def stopped_smtp_server(smtp_port: int) -> Iterator[SmtpServer]:
+    """A server for the configured port that the test starts when it likes."""
+    server = SmtpServer(smtp_port)
+    yield server
+    _drain()
+    server.stop()
+
+
+@pytest.fixture
+def store(committed_db: Engine) -> Iterator[Engine]:
+    """committed_db, emptied only after background alert threads have finished.
+
+    Request it after the SMTP fixtures, so it is torn down before them.
+    """
+    yield committed_db
+    _drain()
+
+
+Staff = tuple[str, Role]
+
+
+def add_school(session: Session, name: str, *staff: Staff) -> None:
+    directory.add_school(session, name)
+    for email, role in staff:
+        directory.add_staff(session, name, email, role)
+
+
+def add_pep(session: Session, school: str, first_name: str = "Alex", year: int = 5) -> Pep:
+    child = directory.add_child(session, school, first_name, year)
+    return directory.add_pep(session, child.id, date(2030, 3, 14))
+
+
+def record(
+    session: Session,
+    pep: Pep | None,
+    message_id: str = "m1",
+    *,
+    category: str = "physical_abuse",
+    question_key: str | None = "enjoy_school",
+) -> SafeguardingConcern:
+    concern, _ = report_disclosure(
+        session,
+        pep,
+        words=WORDS,
+        category=category,
+        source="engine",
+        question_key=question_key,
+        dedupe_key=dedupe_key_for("conversation-1", message_id),
+    )
+    return concern
+
+
+@pytest.fixture
+def committed(store: Engine) -> Callable[..., int]:
+    """`committed(school_staff, pep=True) -> concern id`, built in a committed transaction."""
+
+    def build(*staff: Staff, with_pep: bool = True, school: str = "Oak Primary") -> int:
+        with session_scope() as session:
+            add_school(session, school, *staff)
+            pep = add_pep(session, school) if with_pep else None
+            return record(session, pep).id
+
+    return build
+
+
+def concern_row(concern_id: int) -> SafeguardingConcern:
+    with session_scope() as session:
+        concern = session.scalar(
+            select(SafeguardingConcern).where(SafeguardingConcern.id == concern_id)
+        )
+        assert concern is not None
+        session.expunge(concern)
+        return concern
