@@ -25,6 +25,7 @@ from tests.integration.stack import (
     start_process,
     wait_until_up,
 )
+from tests.smtp_server import SmtpServer
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +37,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     database_url = f"sqlite:///{work / 'pepvoice.db'}"
     db.migrate(database_url)
     engine_port, action_port = free_port(), free_port()
+    smtp = SmtpServer(free_port())
+    smtp.start()
     endpoints = work / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
@@ -50,8 +53,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "RASA_URL": f"http://127.0.0.1:{engine_port}",
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
     }
-    stack = Stack(f"http://127.0.0.1:{engine_port}", database_url, env, work)
+    stack = Stack(f"http://127.0.0.1:{engine_port}", database_url, env, work, smtp.inbox)
     stack.processes["actions"] = start_process(
         "actions",
         [str(APP_PYTHON), "-m", "bot.action_server", "--port", str(action_port)],
@@ -88,6 +93,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        smtp.stop()
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ its own conversation id, so they don't interfere.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -21,10 +22,11 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
-from bot.models import Answer
-from bot.services.directory import add_child, add_pep, add_school
+from bot.models import Answer, Pep, Role
+from bot.services.directory import add_child, add_pep, add_school, add_staff
 from bot.services.invites import issue_invite
 from bot.settings import get_settings
+from tests.smtp_server import Inbox
 
 REPO = Path(__file__).resolve().parents[2]
 ENGINE_PYTHON = REPO / ".venv" / "engine" / "bin" / "python"
@@ -66,6 +68,7 @@ class Stack:
     database_url: str
     env: dict[str, str]
     work: Path
+    mailbox: Inbox
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
@@ -76,6 +79,10 @@ class Stack:
         )
         reply.raise_for_status()
         return list(reply.json())
+
+    def start(self, sender: str, code: str) -> list[dict[str, Any]]:
+        """Open the conversation the way the web chat and Telegram do."""
+        return self.say(sender, "/start" + json.dumps({"invite_code": code}))
 
     def texts(self, sender: str, message: str) -> list[str]:
         return [m.get("text", "") for m in self.say(sender, message)]
@@ -88,13 +95,26 @@ class Stack:
         db.reset_engine()
 
     def new_pep(self, year_group: int = 5) -> tuple[int, str]:
-        """A fresh school, child and PEP: its id and the plaintext invite code."""
+        """A fresh school (with a DSL and a designated teacher), child and PEP.
+
+        Returns the PEP id and the plaintext invite code.
+        """
         self.use_store()
         with db.session_scope() as session:
             school = add_school(session, f"Integration School {uuid.uuid4().hex[:8]}")
+            tag = uuid.uuid4().hex[:8]
+            add_staff(session, school.name, f"dsl-{tag}@school.example", Role.dsl)
+            add_staff(session, school.name, f"dt-{tag}@school.example", Role.designated_teacher)
             child = add_child(session, school.name, "Alex", year_group)
             pep = add_pep(session, child.id, "2030-01-15")
             return pep.id, issue_invite(session, pep)
+
+    def pep_status(self, pep_id: int) -> str:
+        self.use_store()
+        with db.session_scope() as session:
+            pep = session.get(Pep, pep_id)
+            assert pep is not None
+            return str(pep.status)
 
     def answers(self, pep_id: int) -> dict[str, Answer]:
         self.use_store()

@@ -1,0 +1,201 @@
+"""Telegram end to end: real PTB over real HTTP to a fake Bot API, the real engine and store.
+
+Polling: a deep link for a new Year 5 PEP, button taps if the bot offers any, typed answers,
+/stop, and a later message; the answers saved are exactly what was typed, the chat id is
+nowhere in clear, and no name reaches Telegram. Webhook (in-process app): the secret is
+checked and a redelivered update is run once. Engine down: the child hears NOT_SAVED_MESSAGE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot import db
+from bot.engine_client import NOT_SAVED_MESSAGE
+from bot.models import Pep
+from bot.settings import get_settings
+from bot.telegram.application import TelegramApplication, build_application
+from bot.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
+from tests.integration.stack import Stack, free_port
+from tests.telegram.fake_bot_api import FakeBotApi
+
+pytestmark = pytest.mark.engine
+
+CHAT = 8675309123  # distinctive, so a search of the database files cannot miss it
+WEBHOOK_SECRET = "it-webhook-secret_0123456789"
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeBotApi]:
+    api = FakeBotApi().start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def telegram_env(stack: Stack, fake_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> Stack:
+    stack.use_store()
+    for name, value in {
+        "DATABASE_URL": stack.env["DATABASE_URL"],
+        "SECRET_KEY": stack.env["SECRET_KEY"],
+        "VAR_DIR": stack.env["VAR_DIR"],
+        "RASA_URL": stack.rasa_url,
+        "TELEGRAM_TOKEN": fake_api.token,
+        "TELEGRAM_BASE_URL": fake_api.base_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    db.reset_engine()
+    return stack
+
+
+@pytest.fixture
+async def polling(telegram_env: Stack) -> AsyncIterator[TelegramApplication]:
+    application = build_application(polling=True)
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+def settle(api: FakeBotApi, chat_id: int, before: int, timeout: float = 90) -> list[dict[str, Any]]:
+    """Wait for the bot's answer to one turn: at least one new message, then quiet."""
+    api.wait_for(lambda: len(api.sent(chat_id)) > before, timeout)
+    count = -1
+    while count != len(api.calls):
+        count = len(api.calls)
+        time.sleep(0.7)
+    return api.sent(chat_id)[before:]
+
+
+async def turn(
+    api: FakeBotApi, update: dict[str, Any], chat_id: int = CHAT
+) -> list[dict[str, Any]]:
+    before = len(api.sent(chat_id))
+    api.push(update)
+    return await asyncio.to_thread(settle, api, chat_id, before)
+
+
+def keyboard_of(message: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    return list((message.get("reply_markup") or {}).get("inline_keyboard") or [])
+
+
+def names_for(pep_id: int) -> tuple[str, str]:
+    with db.session_scope() as session:
+        pep = session.get(Pep, pep_id)
+        assert pep is not None
+        return pep.child.first_name, pep.child.school.name
+
+
+async def test_polling_end_to_end(
+    telegram_env: Stack, fake_api: FakeBotApi, polling: TelegramApplication
+) -> None:
+    stack_env = get_settings()
+    pep_id, code = telegram_env.new_pep(5)
+    typed: list[str] = []
+
+    replies = await turn(fake_api, fake_api.message_update(CHAT, f"/start {code.replace('-', '')}"))
+    assert replies, "the bot said nothing after the deep link"
+    assert any("computer program" in m["text"] for m in replies)
+
+    # Whatever the bot asks next: tap the first button it offers, or type an answer.
+    answers = ['Art club 🎨 and "maths"!\nMy teacher says I\'m trying hard 💪', "Reading 📚"]
+    taps = 0
+    while answers and taps < 5:
+        last = replies[-1]
+        keyboard = keyboard_of(last)
+        if keyboard:
+            taps += 1
+            button = keyboard[0][0]
+            assert len(button["callback_data"].encode()) <= 64
+            replies = await turn(
+                fake_api, fake_api.callback_update(CHAT, last, button["callback_data"])
+            )
+            assert fake_api.calls_to("answerCallbackQuery")
+            assert any(
+                c.params["text"].endswith("✓ " + button["text"])
+                for c in fake_api.calls_to("editMessageText")
+            )
+            continue
+        typed.append(answers.pop(0))
+        replies = await turn(fake_api, fake_api.message_update(CHAT, typed[-1]))
+        if any("saved" in m["text"] for m in replies) and not keyboard_of(replies[-1]):
+            break
+
+    await turn(fake_api, fake_api.message_update(CHAT, "/stop"))
+    typed.append("I'm back. PE is going well too")
+    await turn(fake_api, fake_api.message_update(CHAT, typed[-1]))
+
+    saved = {a.question_key: a.text for a in telegram_env.answers(pep_id).values() if not a.skipped}
+    transcript = [(c.method, c.params.get("text")) for c in fake_api.calls if c.params.get("text")]
+    assert typed[0] in saved.values(), transcript  # the first answer, verbatim
+    assert set(saved.values()) <= set(typed)
+    assert all(sender == CHAT for sender in {int(c.params["chat_id"]) for c in
+                                             fake_api.calls_to("sendMessage")})  # fmt: skip
+
+    # No name and no school reaches Telegram.
+    first_name, school = names_for(pep_id)
+    shown = [c.params.get("text", "") for c in fake_api.calls if c.params.get("text")]
+    assert shown
+    for text in shown:
+        assert first_name not in text and school not in text
+
+    # The chat id is nowhere in the store (nor the engine's tracker) in clear.
+    work = stack_env.var_dir
+    files = [p for p in work.iterdir() if p.name.startswith(("pepvoice.db", "tracker.db"))]
+    assert files
+    for path in files:
+        raw = path.read_bytes()
+        assert str(CHAT).encode() not in raw, path.name
+        assert str(CHAT).encode("utf-16-le") not in raw, path.name
+
+
+def test_webhook_checks_the_secret_and_runs_a_redelivery_once(
+    telegram_env: Stack, fake_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    monkeypatch.setenv("APP_BASE_URL", "https://pep-voice.example")
+    get_settings.cache_clear()
+    from bot.web.app import app
+
+    _pep_id, code = telegram_env.new_pep(5)
+    chat = CHAT + 7
+    update = fake_api.message_update(chat, f"/start {code}")
+    with TestClient(app) as client:
+        (hook,) = fake_api.calls_to("setWebhook")
+        assert hook.params["url"] == "https://pep-voice.example" + WEBHOOK_PATH
+        assert hook.params["secret_token"] == WEBHOOK_SECRET
+
+        assert client.post(WEBHOOK_PATH, json=update).status_code == 403
+        wrong = {SECRET_HEADER: WEBHOOK_SECRET + "x"}
+        assert client.post(WEBHOOK_PATH, json=update, headers=wrong).status_code == 403
+        right = {SECRET_HEADER: WEBHOOK_SECRET}
+        assert client.post(WEBHOOK_PATH, json=update, headers=right).status_code == 200
+        assert client.post(WEBHOOK_PATH, json=update, headers=right).status_code == 200
+        replies = settle(fake_api, chat, 0)
+        time.sleep(2)  # room for a second run to show up, were there one
+        texts = fake_api.sent_texts(chat)
+    assert any("computer program" in m["text"] for m in replies)
+    assert len(texts) == len(set(texts)), texts  # the turn ran once
+
+
+async def test_engine_down_the_child_hears_not_saved(
+    fake_api: FakeBotApi, polling: TelegramApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RASA_URL", f"http://127.0.0.1:{free_port()}")
+    get_settings.cache_clear()
+    chat = CHAT + 9
+    replies = await turn(fake_api, fake_api.message_update(chat, "my answer"), chat)
+    assert [m["text"] for m in replies] == [NOT_SAVED_MESSAGE]
