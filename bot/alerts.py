@@ -308,7 +308,7 @@ def _deliver_once(concern_id: int) -> _Outcome:
         accepted = send_email(
             compose_alert(facts, recipients, settings), recipients.emails, settings
         )
-    except (OSError, smtplib.SMTPException) as exc:
+    except Exception as exc:  # SMTP or network, or a bug: never leave the claim dangling
         code = getattr(exc, "smtp_code", None)
         logger.warning(
             "safeguarding alert %d not sent: %s%s",
