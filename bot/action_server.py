@@ -7,6 +7,7 @@ rasa-sdk's own runner listens on 0.0.0.0 and answers a failed call with the whol
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 from typing import Any
 
@@ -15,6 +16,9 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
+
+from bot.alerts import resume_pending_alerts
+from pep_nlp.safeguarding import default_screen
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +35,15 @@ def build_app(actions_package: str = "actions") -> Sanic[Any, Any]:
     # rasa-sdk's catch-all handler echoes the request; a handler bound to each route wins.
     route_names = sorted({route.name for route in app.router.routes})
     app.error_handler.add(Exception, hide_request_on_error, route_names=route_names)
+    app.before_server_start(_prepare)
     return app
+
+
+async def _prepare(app: Sanic[Any, Any]) -> None:
+    # Build the safeguarding screen now, not on a child's first answer; and send any
+    # alert a previous run could not deliver.
+    await asyncio.to_thread(default_screen)
+    resume_pending_alerts()
 
 
 def main(argv: list[str] | None = None) -> None:
