@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.safeguarding import respond_to_disclosure
 from bot.answerer import answerer_from_text
+from bot.engine_client import without_guard
 from bot.models import AnsweredBy
 from bot.services.answers import AlreadySubmitted, AnswerError, AnswerTooLong
 from bot.services.conversation import NotLinked, save_conversation_answer
@@ -82,6 +83,7 @@ async def screen_and_save(
     question_key: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> dict[str, Any]:
     """The slot updates for a typed answer: saved, re-asked, or handed to safeguarding."""
+    text = without_guard(text)
     finding = await asyncio.to_thread(default_screen().check, text)
     if finding is not None:
         await respond_to_disclosure(

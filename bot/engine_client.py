@@ -6,6 +6,7 @@ Only the app talks to the engine, which listens on loopback. The app chooses the
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +14,26 @@ import httpx
 
 from bot.settings import get_settings
 
+#: Put before a child's typed text that starts with "/", so Rasa reads it as text and not as
+#: an intent shortcut ("/stop{...}"). Invisible; actions remove it before saving.
+SLASH_GUARD = "\u2060"
+
 #: Said by a channel when the engine or the action server could not take the message.
 NOT_SAVED_MESSAGE = "Sorry, I couldn't save that just now. Please send it again in a minute."
+
+
+def as_typed_text(text: str) -> str:
+    """What to send the engine for text the child typed (never a payload the bot offered)."""
+    return SLASH_GUARD + text if text.lstrip().startswith("/") else text
+
+
+def start_message(code: str) -> str:
+    """The structured message that links a conversation to the code's PEP."""
+    return "/start" + json.dumps({"invite_code": code})
+
+
+def without_guard(text: str) -> str:
+    return text.removeprefix(SLASH_GUARD)
 
 
 class EngineUnavailable(Exception):

@@ -65,17 +65,13 @@ QUESTIONS: tuple[Question, ...] = (
     Question("going_well", Section.looking_back, "What's been going well"),
     Question("proud", Section.looking_back, "Something I'm proud of", min_year=YEAR_1),
     Question("hard", Section.looking_back, "What's been hard or tricky"),
-    Question(
-        "lessons_enjoy", Section.looking_back, "Lessons I enjoy", min_year=YEAR_1, tags=True
-    ),
+    Question("lessons_enjoy", Section.looking_back, "Lessons I enjoy", min_year=YEAR_1, tags=True),
     Question(
         "lessons_hard", Section.looking_back, "Lessons I find hard", min_year=YEAR_1, tags=True
     ),
     Question("friends", Section.looking_back, "Friends and break times"),
     Question("attendance", Section.looking_back, "Coming to school", min_year=YEAR_7),
-    Question(
-        "behaviour_support", Section.looking_back, "Help with behaviour", min_year=YEAR_7
-    ),
+    Question("behaviour_support", Section.looking_back, "Help with behaviour", min_year=YEAR_7),
     Question(
         "get_better_at",
         Section.looking_forward,

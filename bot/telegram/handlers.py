@@ -26,7 +26,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.engine_client import NOT_SAVED_MESSAGE, BotMessage, EngineUnavailable, send_to_engine
+from bot.engine_client import (
+    NOT_SAVED_MESSAGE,
+    BotMessage,
+    EngineUnavailable,
+    as_typed_text,
+    send_to_engine,
+    start_message,
+)
 from bot.security import find_code
 from bot.telegram.identity import sender_id
 from bot.telegram.keyboard import ButtonPayloads, inline_keyboard, title_of
@@ -39,8 +46,6 @@ from bot.telegram.messages import (
     NOT_TEXT_MESSAGE,
     STOP_INTENT,
     code_from_start_args,
-    escape_user_text,
-    start_message,
 )
 
 log = logging.getLogger(__name__)
@@ -158,7 +163,7 @@ async def on_text(update: Update, context: Context) -> None:
     if code is not None and not await asyncio.to_thread(is_linked, chat_id):
         await relay(context, chat_id, start_message(code))
     else:
-        await relay(context, chat_id, escape_user_text(message.text))
+        await relay(context, chat_id, as_typed_text(message.text))
 
 
 async def on_not_text(update: Update, context: Context) -> None:

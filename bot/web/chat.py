@@ -8,7 +8,6 @@ is ever logged.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -18,7 +17,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from bot.engine_client import NOT_SAVED_MESSAGE, BotMessage, EngineUnavailable, send_to_engine
+from bot.engine_client import (
+    NOT_SAVED_MESSAGE,
+    BotMessage,
+    EngineUnavailable,
+    as_typed_text,
+    send_to_engine,
+    start_message,
+)
 from bot.services.conversation import link_conversation
 from bot.services.invites import InviteError, InviteFailure
 from bot.settings import REPO_ROOT, get_settings
@@ -31,9 +37,6 @@ router = APIRouter()
 templates = Jinja2Templates(directory=str(REPO_ROOT / "bot" / "templates"))
 
 CSRF_HEADER = "X-PEP-Voice"
-# Rasa reads a message starting with "/" as an intent; a word joiner in front makes it text.
-# It is invisible, is not whitespace (the engine strips that), and only ever precedes a "/".
-SLASH_GUARD = "\u2060"
 MAX_TEXT_CHARS = 10_000  # far above what the bot keeps (2,000): it asks for shorter itself
 START_FAILED_MESSAGE = (
     "Sorry, the chat isn't working just now. Please try again in a minute. "
@@ -46,15 +49,6 @@ CODE_TITLES = {
     InviteFailure.used_elsewhere: "That code is already in use",
     InviteFailure.submitted: "Your answers have been sent",
 }
-
-
-def escape_user_text(text: str) -> str:
-    """Text as the engine must receive it so that it is read as text, never as an intent."""
-    return SLASH_GUARD + text if text.lstrip().startswith("/") else text
-
-
-def start_message(code: str) -> str:
-    return "/start" + json.dumps({"invite_code": code})
 
 
 def _is_https(request: Request) -> bool:
@@ -243,7 +237,7 @@ async def send(request: Request, session: Session) -> dict[str, Any]:
                 raise _api_error(
                     413, "too_long", "That's too long to send. Please make it shorter."
                 )
-            shown, to_engine = text, escape_user_text(text)
+            shown, to_engine = text, as_typed_text(text)
         else:
             raise _api_error(400, "empty", "Please type something first.")
         try:

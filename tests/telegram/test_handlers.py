@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
-from bot.engine_client import NOT_SAVED_MESSAGE
+from bot.engine_client import NOT_SAVED_MESSAGE, SLASH_GUARD, start_message
 from bot.models import TelegramChat
 from bot.services.conversation import link_conversation
 from bot.services.invites import InviteError
 from bot.settings import get_settings
 from bot.telegram.application import TelegramApplication
 from bot.telegram.identity import chat_hash, sender_id, unseal_chat_id
-from bot.telegram.messages import BUTTON_EXPIRED_MESSAGE, SLASH_GUARD, start_message
+from bot.telegram.messages import BUTTON_EXPIRED_MESSAGE
 from tests.integration.stack import free_port
 from tests.telegram.conftest import new_pep
 from tests.telegram.fake_bot_api import FakeBotApi

@@ -6,15 +6,13 @@ import json
 
 import pytest
 
+from bot.engine_client import SLASH_GUARD, as_typed_text, start_message
 from bot.security import find_code
 from bot.settings import Settings, get_settings
 from bot.telegram.identity import chat_hash, seal_chat_id, sender_id, unseal_chat_id
 from bot.telegram.messages import (
-    SLASH_GUARD,
     code_from_start_args,
     deep_link,
-    escape_user_text,
-    start_message,
 )
 
 
@@ -56,7 +54,7 @@ def test_start_message_is_the_engine_start_intent() -> None:
     "typed", ["/skip", '/start{"invite_code": "K7QM4TXP"}', "  /inform{}", "/", "//x"]
 )
 def test_text_starting_with_a_slash_is_guarded(typed: str) -> None:
-    escaped = escape_user_text(typed)
+    escaped = as_typed_text(typed)
     assert escaped == SLASH_GUARD + typed
     # What the engine checks after stripping whitespace no longer starts with "/".
     assert not escaped.strip().startswith("/")
@@ -64,7 +62,7 @@ def test_text_starting_with_a_slash_is_guarded(typed: str) -> None:
 
 @pytest.mark.parametrize("typed", ["maths", "art / music", "1/2 of my lessons", "", "🎨 /x"])
 def test_other_text_is_sent_unchanged(typed: str) -> None:
-    assert escape_user_text(typed) == typed
+    assert as_typed_text(typed) == typed
 
 
 def test_deep_link(key: Settings) -> None:

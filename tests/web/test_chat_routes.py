@@ -14,7 +14,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from bot import db
-from bot.engine_client import NOT_SAVED_MESSAGE, BotMessage, Button, EngineUnavailable
+from bot.engine_client import (
+    NOT_SAVED_MESSAGE,
+    SLASH_GUARD,
+    BotMessage,
+    Button,
+    EngineUnavailable,
+    start_message,
+)
 from bot.models import AnsweredBy, Pep
 from bot.services.answers import record_answer, submit_voice
 from bot.services.directory import add_child, add_pep, add_school
@@ -243,7 +250,7 @@ def test_start_sends_the_code_as_json_then_the_history_survives_a_refresh(
 
 
 def test_start_message_json_encodes_the_code() -> None:
-    assert chat.start_message('a"b\\c') == '/start{"invite_code": "a\\"b\\\\c"}'
+    assert start_message('a"b\\c') == '/start{"invite_code": "a\\"b\\\\c"}'
 
 
 def test_a_failed_send_loses_nothing_and_says_not_saved(web: None, fake: FakeEngine) -> None:
@@ -283,7 +290,7 @@ def test_typed_slash_text_reaches_the_engine_as_text(web: None, fake: FakeEngine
         assert response.json()["messages"][0]["text"] == typed  # shown as typed
         sent = fake.sent[-1][1]
         assert not sent.strip().startswith("/")
-        assert sent == chat.SLASH_GUARD + typed
+        assert sent == SLASH_GUARD + typed
     c.post("/chat/api/send", json={"text": "a/b"}, headers=CSRF)
     assert fake.sent[-1][1] == "a/b"
 
