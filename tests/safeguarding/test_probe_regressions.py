@@ -1,4 +1,4 @@
-"""Regression phrasings from three probes written after the lexicon's first draft.
+"""Regression phrasings from four probes written after the lexicon's first draft.
 
 Each probe was written fresh, measured once, then the lexicon was generalised to cover what it
 missed (see docs/safeguarding.md for the before-tuning figures). They are kept here so those
@@ -152,6 +152,51 @@ PROBE_DISCLOSURES = [
     "i dont eat so i can fit in my jeans",
     "i dont feel safe when my mum's boyfriend is around",
     "im terrified of going back to my foster home",
+    "daddy smacked my face and it went red",
+    "mummy hurted me with the hot pan",
+    "the big boy at the home touched my willy",
+    "i dont have dinner at my house",
+    "nobody reads me a story or gives me a bath",
+    "uncle said its a special game and i mustnt tell",
+    "my step dad pushed me into the door n i got a cut on my head",
+    "bruv my mum's new man is moving weird wiv me",
+    "im so done i just wanna disappear forever",
+    "been using a sharpener blade on my arms again",
+    "they said if i snitch theyll do my little brother",
+    "i owe some people money and they say ill have to work it off",
+    "my ex is sharing my nudes round school",
+    "some old guy dm'd me saying im pretty and wants to meet",
+    "i get sent to a flat in another town for a week at a time",
+    "i havent got a bed i sleep on the sofa at my mates",
+    "i got chucked out by my step mum",
+    "i'm 15 and my family have arranged for me to get married in the holidays",
+    (
+        "my dad says girls who go to school get punished by god and i should stay home "
+        "and learn to be a wife"
+    ),
+    "ive been talking to someone who says the government is evil and we should take up arms",
+    "i drink till i blackout most weekends",
+    "my mum nods off with a needle in her arm",
+    "i smoke weed with my uncle",
+    "i purposely dont eat lunch and dinner",
+    "i've lost a stone in a month by barely eating",
+    "i feel disgusting after eating so i go to the toilet and get rid of it",
+    "mum's boyfriend punches the walls and we hide",
+    (
+        "my foster carer said if i tell my social worker anything she'll make sure "
+        "i never see my mum again"
+    ),
+    "i'm not safe here please help",
+    "im scared my dad is going to kill my mum",
+    "everyone at school calls me a tramp and pushes me around",
+    "a girl put my photo on a hate page",
+    "i was made to strip in front of other kids",
+    "my mum's friend lets me drink and smoke at her house when im at hers",
+    "i have to cook and clean for everyone and if i dont im hit",
+    "my brother's mates force me to hold stuff for them in my bag",
+    "the man next door takes pictures of me through the window",
+    "i havent got a coat and its freezing",
+    "the older kids at the unit made me give them my meds",
 ]
 
 PROBE_LOOKALIKES = [
@@ -284,10 +329,51 @@ PROBE_LOOKALIKES = [
     "i ate a whole pizza by myself",
     "i want to get fit",
     "i got a trophy for swimming",
+    "i'm gonna smash my maths test tomorrow",
+    "my mum gives me a bath every night",
+    "i want to go to heaven one day to see nana, she was nice",
+    "we play a special game at break called bulldog",
+    "my step dad helped me fix my bike",
+    "bruv that's mad lol",
+    "i wanna disappear into my room and play xbox all weekend lol",
+    "i cut my arm on the fence at the park but it's fine now",
+    "my little brother snitched on me for eating the biscuits",
+    "i owe my mate a quid",
+    "my ex is so annoying",
+    "i get sent to the headteacher if i'm naughty",
+    "i sleep over at my nans on saturdays",
+    "i got chucked out of the lesson for talking",
+    "my cousin is getting married in the holidays",
+    "i love learning about the tudors",
+    "we read a story about a boy who gets taken by a witch",
+    "in science we learnt about needles and vaccines",
+    "my uncle takes me fishing and i love it",
+    "i don't eat lunch at school cos i have a big breakfast",
+    "i've lost a tooth",
+    "i felt sick after the roller coaster",
+    "we hid from my mum for a surprise party",
+    "my social worker is really nice",
+    "i'm safe and happy at my placement",
+    "i'm scared my team will lose",
+    "everyone calls me speedy because i'm fast",
+    "i put my photo in the school newspaper",
+    "we stripped the wallpaper in my room with my carer",
+    "my mum's friend has a dog called biscuit",
+    "i help cook dinner with my carer",
+    "i hold my brother's hand on the way to school",
+    "the man next door waves at me every day",
+    "i haven't got my pe kit",
+    "the older kids at the club are really kind",
+    "i made a bomb out of lego",
+    "i died laughing at the panto",
+    "i'm the king of the castle haha",
+    "i'll kill you at mario kart",
+    "we dissected a frog in biology",
 ]
 
 KNOWN_MISSES = [
     "im sleeping in a tent by the river",  # camping and rough sleeping read alike
+    "i want to go to heaven to be with nana",  # reads like "i want to go to heaven one day"
 ]
 KNOWN_FALSE_ALARMS = [
     "my sister kicked me under the table lol",  # sibling play: flagged, by design when in doubt
