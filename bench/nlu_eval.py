@@ -24,7 +24,17 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _nlu_common import DOCS, HELDOUT, NLU_DATA, PROJECT_CONFIG, ROOT, WORK, load_examples, resolve_config  # noqa: E402
+from _nlu_common import (  # noqa: E402
+    DOCS,
+    HELDOUT,
+    NLU_DATA,
+    PROJECT_CONFIG,
+    ROOT,
+    WORK,
+    emulate_product_regex_handler,
+    load_examples,
+    resolve_config,
+)
 
 
 def train(config: Path, out: Path) -> Path:
@@ -37,26 +47,6 @@ def train(config: Path, out: Path) -> Path:
         sys.exit("NLU training failed")
     print(f"trained {model} in {time.time() - started:.0f}s")
     return Path(model)
-
-
-def emulate_product_regex_handler() -> None:
-    """Make "/start K7QM-4TXP" reach the classifier, as it does in the product.
-
-    Rasa reads a message starting with "/" as "/<intent>". In the full model the domain is
-    known, "start K7QM-4TXP" is not one of its intents, so Rasa warns and classifies the text.
-    An NLU-only model has no domain and would return the intent "start K7QM-4TXP"; give the
-    handler the contract's intents so the benchmark sees what the product sees.
-    """
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
-
-    domain = Domain.from_dict({"intents": sorted({i for i, _ in load_examples(HELDOUT)})})
-    original = YAMLStoryReader._intent_name_from_regex_match
-
-    def with_domain(match, given_domain):  # type: ignore[no-untyped-def]
-        return original(match, given_domain or domain)
-
-    YAMLStoryReader._intent_name_from_regex_match = staticmethod(with_domain)  # type: ignore[method-assign]
 
 
 def parse_all(model: Path, texts: list[str]) -> list[tuple[str, float]]:
