@@ -44,10 +44,23 @@ policies: []
 """
 
 
-CONTRACT_INTENTS = frozenset({
-    "greet", "goodbye", "affirm", "deny", "skip", "dont_know", "help", "stop",
-    "bot_challenge", "change_answer", "safeguarding_concern", "inform", "start",
-})
+CONTRACT_INTENTS = frozenset(
+    {
+        "greet",
+        "goodbye",
+        "affirm",
+        "deny",
+        "skip",
+        "dont_know",
+        "help",
+        "stop",
+        "bot_challenge",
+        "change_answer",
+        "safeguarding_concern",
+        "inform",
+        "start",
+    }
+)
 
 
 def emulate_product_regex_handler() -> None:
@@ -107,7 +120,8 @@ def resolve_config(config: Path, allow_fallback: bool = True) -> tuple[Path, str
     else:
         missing = f"{config} (not found)"
     if missing is None:
-        return config, f"project config `{config.relative_to(ROOT) if config.is_relative_to(ROOT) else config}`"
+        shown = config.relative_to(ROOT) if config.is_relative_to(ROOT) else config
+        return config, f"project config `{shown}`"
     if not allow_fallback:
         sys.exit(f"config needs {missing}, which is not installed; rerun without --no-fallback")
     WORK.mkdir(parents=True, exist_ok=True)
@@ -115,7 +129,8 @@ def resolve_config(config: Path, allow_fallback: bool = True) -> tuple[Path, str
     path.write_text(FALLBACK_PIPELINE, encoding="utf-8")
     note = (
         f"FALLBACK pipeline (WhitespaceTokenizer + Regex + LexicalSyntactic + CountVectors word "
-        f"and char_wb 1-4 + DIET 100 epochs), because `{missing}` is not installed in the engine venv"
+        f"and char_wb 1-4 + DIET 100 epochs), because `{missing}` is not installed in the "
+        "engine venv"
     )
     print(f"warning: {note}", file=sys.stderr)
     return path, note

@@ -8,7 +8,8 @@ writes docs/nlu/cv_report.md (macro-F1 and per-intent table). Takes about five t
 time (5 x 2-7 min on the 2-core box).
 
     PYTHONPATH=/work/main /tmp/eng/venv/bin/python bench/nlu_cv.py [--folds 5]
-    PYTHONPATH=/work/main /tmp/eng/venv/bin/python bench/nlu_cv.py --summarise-only   # re-read --out
+    # summarise an existing --out directory without training:
+    PYTHONPATH=/work/main /tmp/eng/venv/bin/python bench/nlu_cv.py --summarise-only
 
 If the project config's spaCy package (en_pep_voice) isn't installed in the engine venv,
 a documented fallback pipeline is used and the summary says so (see bench/_nlu_common.py).
@@ -25,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _nlu_common import (  # noqa: E402
+from _nlu_common import (
     CONTRACT_INTENTS,
     DOCS,
     NLU_DATA,
@@ -43,8 +44,19 @@ def run_cv(config: Path, folds: int, out: Path) -> None:
 
     emulate_product_regex_handler()
     argv = [
-        "rasa", "test", "nlu", "--cross-validation", "--folds", str(folds),
-        "--config", str(config), "--nlu", str(NLU_DATA), "--out", str(out), "--no-plot",
+        "rasa",
+        "test",
+        "nlu",
+        "--cross-validation",
+        "--folds",
+        str(folds),
+        "--config",
+        str(config),
+        "--nlu",
+        str(NLU_DATA),
+        "--out",
+        str(out),
+        "--no-plot",
     ]
     print("+", " ".join(argv), flush=True)
     sys.argv = argv
@@ -83,7 +95,12 @@ def metrics(out: Path) -> tuple[dict[str, dict[str, float]], Counter, int]:
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / support[label] if support[label] else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        table[label] = {"precision": precision, "recall": recall, "f1": f1, "support": support[label]}
+        table[label] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "support": support[label],
+        }
     return table, confusions, fixed
 
 
@@ -110,13 +127,18 @@ def summarise(out: Path, note: str, folds: int, minutes: float | None) -> float:
         f"**Macro-F1: {macro:.3f}** — accuracy {accuracy:.3f}, {sum(confusions.values())} errors.",
         "",
         "Full Rasa report (accumulated over the test folds): `docs/nlu/cv_intent_report.json`"
-        + (f" (Rasa's own macro avg there: {raw_macro:.3f})." if isinstance(raw_macro, float) else "."),
+        + (
+            f" (Rasa's own macro avg there: {raw_macro:.3f})."
+            if isinstance(raw_macro, float)
+            else "."
+        ),
     ]
     if fixed:
         md += [
             "",
-            f"{fixed} \"/start CODE\" examples that Rasa's NLU-only `/intent` shortcut returned as an",
-            "intent named \"start CODE\" are counted as `start`, as the full model classifies them;",
+            f'{fixed} "/start CODE" examples that Rasa\'s NLU-only `/intent` shortcut returned '
+            "as an",
+            'intent named "start CODE" are counted as `start`, as the full model classifies them;',
             "Rasa's raw report counts them as errors and lists the bogus intent names as labels.",
         ]
     md += [
@@ -131,14 +153,21 @@ def summarise(out: Path, note: str, folds: int, minutes: float | None) -> float:
     for label, r in table.items():
         conf = Counter({p: n for (g, p), n in confusions.items() if g == label})
         conf_s = ", ".join(f"{p} ({n})" for p, n in conf.most_common(3))
-        md.append(f"| {label} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']} | {conf_s} |")
+        md.append(
+            f"| {label} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} "
+            f"| {r['support']} | {conf_s} |"
+        )
     (DOCS / "cv_report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
-    print(f"macro-F1 {macro:.3f}; wrote {DOCS / 'cv_report.md'} and {DOCS / 'cv_intent_report.json'}")
+    print(
+        f"macro-F1 {macro:.3f}; wrote {DOCS / 'cv_report.md'} and {DOCS / 'cv_intent_report.json'}"
+    )
     return macro
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--config", type=Path, default=PROJECT_CONFIG)
     ap.add_argument("--no-fallback", action="store_true")

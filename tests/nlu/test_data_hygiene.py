@@ -19,8 +19,19 @@ HELDOUT = ROOT / "bench" / "data" / "nlu_heldout.yml"
 HELDOUT_FRESH = ROOT / "bench" / "data" / "nlu_heldout_fresh.yml"
 
 CONTRACT_INTENTS = {
-    "greet", "goodbye", "affirm", "deny", "skip", "dont_know", "help", "stop",
-    "bot_challenge", "change_answer", "safeguarding_concern", "inform", "start",
+    "greet",
+    "goodbye",
+    "affirm",
+    "deny",
+    "skip",
+    "dont_know",
+    "help",
+    "stop",
+    "bot_challenge",
+    "change_answer",
+    "safeguarding_concern",
+    "inform",
+    "start",
 }
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -33,7 +44,7 @@ def normalise(text: str) -> str:
 
 def blocks(path: Path) -> list[dict]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert str(data.get("version")) == "3.1", f"{path}: version must be \"3.1\""
+    assert str(data.get("version")) == "3.1", f'{path}: version must be "3.1"'
     return data.get("nlu") or []
 
 
@@ -60,7 +71,11 @@ def regexes() -> list[re.Pattern[str]]:
     for path in TRAIN_FILES:
         for block in blocks(path):
             if block.get("regex") == "invite_code":
-                pats += [re.compile(l[2:], re.IGNORECASE) for l in block["examples"].splitlines() if l.startswith("- ")]
+                pats += [
+                    re.compile(line[2:], re.IGNORECASE)
+                    for line in block["examples"].splitlines()
+                    if line.startswith("- ")
+                ]
     return pats
 
 
