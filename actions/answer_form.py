@@ -21,7 +21,7 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.safeguarding import respond_to_disclosure
+from actions.disclosure import respond_to_disclosure
 from bot.answerer import answerer_from_text
 from bot.engine_client import without_guard
 from bot.models import AnsweredBy

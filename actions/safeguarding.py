@@ -1,8 +1,13 @@
-"""Answering a disclosure: at once, warmly, never promising secrecy; the DSL is told."""
+"""Answering a disclosure: at once, warmly, never promising secrecy; the DSL is told.
+
+Two lines detect a disclosure: the deterministic screen (pep_nlp.safeguarding, in the engine
+and again on every answer) and the NLU classifier. When only the classifier flagged a
+message, and it was not sure, the child is asked rather than alarmed; if they say it isn't,
+their words are kept as the answer they were giving.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -10,10 +15,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.services.safeguarding import report_disclosure_for_conversation
+from actions.answer_form import screen_and_save
+from actions.disclosure import respond_to_disclosure
 
 #: The category when only the NLU classifier (not the deterministic screen) flagged it.
 CLASSIFIER_CATEGORY = "classifier"
+#: Below this, a classifier-only disclosure is checked with the child first.
+CLASSIFIER_SURE = 0.9
 
 
 def _category(message: dict[str, Any]) -> str:
@@ -23,30 +31,16 @@ def _category(message: dict[str, Any]) -> str:
     return CLASSIFIER_CATEGORY
 
 
-async def respond_to_disclosure(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    *,
-    words: str,
-    category: str,
-    source: str,
-    question_key: str | None,
-) -> None:
-    """Record and alert (the alert is sent in the background), then answer the child."""
-    await asyncio.to_thread(
-        report_disclosure_for_conversation,
-        tracker.sender_id,
-        words=words,
-        category=category,
-        source=source,
-        question_key=question_key,
-        message_id=tracker.latest_message.get("message_id"),
-    )
-    if tracker.get_slot("after_disclosure"):
-        dispatcher.utter_message(response="utter_disclosure_followup")
-    else:
-        dispatcher.utter_message(response="utter_disclosure_response")
-    dispatcher.utter_message(response="utter_offer_carry_on")
+def _confidence(message: dict[str, Any]) -> float:
+    return float((message.get("intent") or {}).get("confidence") or 0.0)
+
+
+def _clear_check() -> list[EventType]:
+    return [
+        SlotSet("disclosure_unsure", False),
+        SlotSet("pending_words", None),
+        SlotSet("pending_question", None),
+    ]
 
 
 class ActionHandleDisclosure(Action):  # type: ignore[misc]  # rasa-sdk ships no type stubs
@@ -57,12 +51,42 @@ class ActionHandleDisclosure(Action):  # type: ignore[misc]  # rasa-sdk ships no
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         message = tracker.latest_message
+        question = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
+        if tracker.get_slot("disclosure_unsure"):  # the child said yes to the check
+            words = str(tracker.get_slot("pending_words") or "")
+            category, question = CLASSIFIER_CATEGORY, tracker.get_slot("pending_question")
+        else:
+            words, category = str(message.get("text") or ""), _category(message)
+            unsure = category == CLASSIFIER_CATEGORY and _confidence(message) < CLASSIFIER_SURE
+            if unsure and not tracker.get_slot("after_disclosure"):
+                dispatcher.utter_message(response="utter_check_disclosure")
+                return [
+                    SlotSet("disclosure_unsure", True),
+                    SlotSet("pending_words", words),
+                    SlotSet("pending_question", question),
+                ]
         await respond_to_disclosure(
-            dispatcher,
-            tracker,
-            words=str(message.get("text") or ""),
-            category=_category(message),
-            source="engine",
-            question_key=tracker.get_slot("requested_slot") if tracker.active_loop_name else None,
-        )
-        return [SlotSet("paused", True), SlotSet("after_disclosure", True)]
+            dispatcher, tracker, words=words, category=category, source="engine",
+            question_key=question,
+        )  # fmt: skip
+        return [SlotSet("paused", True), SlotSet("after_disclosure", True), *_clear_check()]
+
+
+class ActionNotADisclosure(Action):  # type: ignore[misc]
+    """The child said the message was not about harm: keep it as the answer it was."""
+
+    def name(self) -> str:
+        return "action_not_a_disclosure"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        question = tracker.get_slot("pending_question")
+        words = tracker.get_slot("pending_words")
+        events = _clear_check()
+        if question and words:
+            updates = await screen_and_save(question, str(words), dispatcher, tracker)
+            events += [SlotSet(name, value) for name, value in updates.items()]
+        if not any(m.get("response") == "utter_disclosure_response" for m in dispatcher.messages):
+            dispatcher.utter_message(response="utter_not_a_disclosure")
+        return [*events, SlotSet("resume_after_check", bool(question))]

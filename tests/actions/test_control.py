@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from actions.ask import ASK_ACTIONS
 from actions.check import ActionAfterReflection, ActionSubmitVoice
 from actions.control import (
     ActionChangeAnswer,
@@ -156,3 +157,12 @@ async def test_paused_form_end_shows_no_summary() -> None:
 
 def responses_of(messages: list[dict[str, Any]]) -> list[str]:
     return [m["response"] for m in messages]
+
+
+async def test_the_question_is_not_repeated_right_after_help() -> None:
+    ask = ASK_ACTIONS["hard"]()
+    assert ask.name() == "action_ask_hard"
+    _, said = await _run(ask, "c-9", "help", latest_action_name="action_help")
+    assert said == []
+    _, said = await _run(ask, "c-9", "ok", latest_action_name="action_listen")
+    assert [m["response"] for m in said] == ["utter_ask_hard"]
