@@ -34,9 +34,32 @@ logger = logging.getLogger(__name__)
 #: The slot value of a skipped question; the store records it as skipped, never as text.
 SKIPPED = "__skipped__"
 
+#: The last action before the form when it is validating what the child just sent
+#: (Rasa 3 runs action_extract_slots after every message, before the form).
+FRESH_INPUT = frozenset({"action_listen", "action_extract_slots"})
+
+
+def previous_action(tracker: Tracker) -> str | None:
+    """The action that ran before the one now running (Rasa reports the running one as
+    `latest_action_name`, so the events are read instead)."""
+    running = tracker.latest_action_name
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") != running:
+            return str(event.get("name"))
+    return None
+
+
 SlotValidator = Callable[
     [Any, Any, CollectingDispatcher, Tracker, DomainDict], Awaitable[dict[str, Any]]
 ]
+
+
+def choice_in(message: dict[str, Any]) -> str | None:
+    """The title of the button the child tapped (sent as `/inform{"choice": ...}`), if any."""
+    for entity in message.get("entities") or []:
+        if entity.get("entity") == "choice" and isinstance(entity.get("value"), str):
+            return str(entity["value"])
+    return None
 
 
 def answered_by(tracker: Tracker) -> AnsweredBy:
@@ -109,9 +132,10 @@ def _answer_validator(slot: str) -> SlotValidator:
         domain: DomainDict,
     ) -> dict[str, Any]:
         # A value set by an action (skip, "I don't know") was saved by that action.
-        if value is None or value == SKIPPED or tracker.latest_action_name != "action_listen":
+        if value is None or value == SKIPPED or previous_action(tracker) not in FRESH_INPUT:
             return {slot: value}
-        return await screen_and_save(slot, str(value), dispatcher, tracker)
+        text = choice_in(tracker.latest_message) or str(value)
+        return await screen_and_save(slot, text, dispatcher, tracker)
 
     return validate_answer
 

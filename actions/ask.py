@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.answer_form import previous_action
 from bot.questions import QUESTIONS
 
 
@@ -26,7 +27,7 @@ class AskQuestion(Action):  # type: ignore[misc]  # rasa-sdk ships no type stubs
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.latest_action_name != "action_help":
+        if previous_action(tracker) != "action_help":
             dispatcher.utter_message(response=f"utter_ask_{self.key}")
         return []
 

@@ -26,6 +26,12 @@ REFUSAL_RESPONSES = {
 }
 
 
+NO_CODE_RESPONSES = {
+    "greet": ["utter_greet", "utter_ask_code"],
+    "inform": ["utter_not_linked"],
+}
+
+
 def invite_code_in(message: dict[str, Any]) -> str | None:
     """The code a channel passed as an entity, else one the child typed."""
     for entity in message.get("entities") or []:
@@ -63,7 +69,10 @@ class ActionLinkInvite(Action):  # type: ignore[misc]  # rasa-sdk ships no type 
     ) -> list[EventType]:
         code = invite_code_in(tracker.latest_message)
         if code is None:
-            dispatcher.utter_message(response="utter_code_unknown")
+            # A hello or an answer before any code: ask for it; a start without one: refuse.
+            intent = str((tracker.latest_message.get("intent") or {}).get("name"))
+            for response in NO_CODE_RESPONSES.get(intent, ["utter_code_unknown"]):
+                dispatcher.utter_message(response=response)
             return [SlotSet("pep_linked", False)]
         try:
             linked = await asyncio.to_thread(link_conversation, code, tracker.sender_id)

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.answer_form import AnswerFormValidation
+from actions.answer_form import AnswerFormValidation, choice_in
 from bot.answerer import answerer_from_text
 from bot.questions import METADATA_KEYS, QUESTIONS
 from bot.services.conversation import NotLinked, reflection_plan
@@ -48,5 +48,5 @@ class ValidateReflectionForm(AnswerFormValidation):
         domain: DomainDict,
     ) -> dict[str, Any]:
         # Recorded on every answer rather than as an answer of its own.
-        choice = answerer_from_text(str(value or ""))
+        choice = answerer_from_text(choice_in(tracker.latest_message) or str(value or ""))
         return {"answered_by": choice.value if choice else None}

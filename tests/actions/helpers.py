@@ -28,7 +28,7 @@ def tracker_for(
     entities: list[dict[str, Any]] | None = None,
     slots: dict[str, Any] | None = None,
     active_loop: str | None = None,
-    latest_action_name: str = "action_listen",
+    previous_action: str = "action_extract_slots",  # what Rasa 3 runs after a message
     events: list[dict[str, Any]] | None = None,
 ) -> Tracker:
     return Tracker(
@@ -40,11 +40,11 @@ def tracker_for(
             "entities": entities or [],
             "message_id": f"msg-{abs(hash((sender, text)))}",
         },
-        events=events or [],
+        events=[{"event": "action", "name": previous_action}, *(events or [])],
         paused=False,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name=latest_action_name,
+        latest_action_name="the_action_running_now",
     )
 
 

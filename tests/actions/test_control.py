@@ -162,7 +162,7 @@ def responses_of(messages: list[dict[str, Any]]) -> list[str]:
 async def test_the_question_is_not_repeated_right_after_help() -> None:
     ask = ASK_ACTIONS["hard"]()
     assert ask.name() == "action_ask_hard"
-    _, said = await _run(ask, "c-9", "help", latest_action_name="action_help")
+    _, said = await _run(ask, "c-9", "help", previous_action="action_help")
     assert said == []
-    _, said = await _run(ask, "c-9", "ok", latest_action_name="action_listen")
+    _, said = await _run(ask, "c-9", "ok", previous_action="action_extract_slots")
     assert [m["response"] for m in said] == ["utter_ask_hard"]

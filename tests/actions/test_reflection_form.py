@@ -130,3 +130,22 @@ async def test_who_is_answering_is_understood_from_the_button_or_words(
     assert events[0] == SlotSet("answered_by", "with_carer")
     events, _ = await _answer("form-5", "banana", slot="answered_by")
     assert events[0] == SlotSet("answered_by", None)  # not clear: asked again
+
+
+async def test_a_tapped_button_saves_its_title(committed_db: Engine) -> None:
+    pep_id = linked_pep(committed_db, "form-6")
+    payload = '/inform{"choice": "😀 Good"}'
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_for(
+        "form-6", payload,
+        entities=[{"entity": "choice", "value": "😀 Good"}],
+        slots={"answered_by": "child", "feeling_now": payload, "requested_slot": "feeling_now",
+               "plan": PLAN},
+        active_loop="reflection_form",
+        events=[{"event": "slot", "name": "feeling_now", "value": payload}],
+    )  # fmt: skip
+    events = await ValidateReflectionForm().run(dispatcher, tracker, DOMAIN)
+    assert events[0] == SlotSet("feeling_now", "😀 Good")
+    with Session(committed_db) as session:
+        answer = session.scalars(select(Answer).where(Answer.pep_id == pep_id)).one()
+        assert answer.text == "😀 Good"
