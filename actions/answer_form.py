@@ -27,6 +27,7 @@ from bot.engine_client import without_guard
 from bot.models import AnsweredBy
 from bot.services.answers import AlreadySubmitted, AnswerError, AnswerTooLong
 from bot.services.conversation import NotLinked, save_conversation_answer
+from bot.smalltalk import is_only_farewell, is_only_greeting
 from pep_nlp.safeguarding import default_screen
 
 logger = logging.getLogger(__name__)
@@ -135,6 +136,12 @@ def _answer_validator(slot: str) -> SlotValidator:
         if value is None or value == SKIPPED or previous_action(tracker) not in FRESH_INPUT:
             return {slot: value}
         text = choice_in(tracker.latest_message) or str(value)
+        if is_only_greeting(text):  # e.g. coming back to an open question days later
+            dispatcher.utter_message(response="utter_welcome_back")
+            return {slot: None}
+        if is_only_farewell(text):
+            dispatcher.utter_message(response="utter_paused")
+            return {slot: None, "paused": True}
         return await screen_and_save(slot, text, dispatcher, tracker)
 
     return validate_answer

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.answer_form import AnswerFormValidation, choice_in
 from bot.answerer import answerer_from_text
+from bot.models import AnsweredBy
 from bot.questions import METADATA_KEYS, QUESTIONS
 from bot.services.conversation import NotLinked, reflection_plan
 
@@ -47,6 +48,9 @@ class ValidateReflectionForm(AnswerFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        # Recorded on every answer rather than as an answer of its own.
+        # Recorded on every answer rather than as an answer of its own. A value already
+        # understood (the form re-validates filled slots when it starts again) is kept.
+        if value in {a.value for a in AnsweredBy}:
+            return {"answered_by": value}
         choice = answerer_from_text(choice_in(tracker.latest_message) or str(value or ""))
         return {"answered_by": choice.value if choice else None}

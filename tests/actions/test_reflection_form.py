@@ -149,3 +149,16 @@ async def test_a_tapped_button_saves_its_title(committed_db: Engine) -> None:
     with Session(committed_db) as session:
         answer = session.scalars(select(Answer).where(Answer.pep_id == pep_id)).one()
         assert answer.text == "😀 Good"
+
+
+async def test_who_is_answering_survives_the_form_starting_again(committed_db: Engine) -> None:
+    linked_pep(committed_db, "form-7")
+    # On resuming, Rasa re-validates filled slots with the latest message ("hello").
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_for(
+        "form-7", "hello", intent="greet", previous_action="action_resume",
+        slots={"answered_by": "with_carer", "plan": PLAN}, active_loop="reflection_form",
+        events=[{"event": "slot", "name": "answered_by", "value": "with_carer"}],
+    )  # fmt: skip
+    events = await ValidateReflectionForm().run(dispatcher, tracker, DOMAIN)
+    assert events[0] == SlotSet("answered_by", "with_carer")
