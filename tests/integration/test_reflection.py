@@ -49,7 +49,7 @@ def test_a_whole_ks2_reflection_is_saved_word_for_word_and_sent(stack: Stack) ->
             assert last.get("buttons"), f"{key}: expected buttons, got {last}"
             button = last["buttons"][0]
             replies = stack.say(sender, button["payload"])
-            typed[key] = button["payload"]
+            typed[key] = button["title"]
         else:
             replies = stack.say(sender, answer)
             typed[key] = answer

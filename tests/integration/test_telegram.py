@@ -105,6 +105,7 @@ async def test_polling_end_to_end(
     stack_env = get_settings()
     pep_id, code = telegram_env.new_pep(5)
     typed: list[str] = []
+    tapped: list[str] = []
 
     replies = await turn(fake_api, fake_api.message_update(CHAT, f"/start {code.replace('-', '')}"))
     assert replies, "the bot said nothing after the deep link"
@@ -119,6 +120,7 @@ async def test_polling_end_to_end(
         if keyboard:
             taps += 1
             button = keyboard[0][0]
+            tapped.append(button["text"])
             assert len(button["callback_data"].encode()) <= 64
             replies = await turn(
                 fake_api, fake_api.callback_update(CHAT, last, button["callback_data"])
@@ -134,14 +136,15 @@ async def test_polling_end_to_end(
         if any("saved" in m["text"] for m in replies) and not keyboard_of(replies[-1]):
             break
 
-    await turn(fake_api, fake_api.message_update(CHAT, "/stop"))
-    typed.append("I'm back. PE is going well too")
-    await turn(fake_api, fake_api.message_update(CHAT, typed[-1]))
+    stopped = await turn(fake_api, fake_api.message_update(CHAT, "/stop"))
+    assert any("Everything you've said so far is saved" in m["text"] for m in stopped)
+    resumed = await turn(fake_api, fake_api.message_update(CHAT, "hello again"))
+    assert resumed[0]["text"].startswith("Welcome back!")
 
     saved = {a.question_key: a.text for a in telegram_env.answers(pep_id).values() if not a.skipped}
     transcript = [(c.method, c.params.get("text")) for c in fake_api.calls if c.params.get("text")]
     assert typed[0] in saved.values(), transcript  # the first answer, verbatim
-    assert set(saved.values()) <= set(typed)
+    assert set(saved.values()) <= set(typed) | set(tapped)  # a tap saves the button's title
     assert all(sender == CHAT for sender in {int(c.params["chat_id"]) for c in
                                              fake_api.calls_to("sendMessage")})  # fmt: skip
 
