@@ -16,7 +16,7 @@ MODEL := models/pep-voice-$(MODEL_HASH).tar.gz
 SPACY_HASH := $(shell cat pep_nlp/pipeline.py pep_nlp/build_package.py pep_nlp/data/entity_patterns.jsonl requirements/engine.lock | sha256sum | cut -c1-12)
 SPACY_STAMP := .venv/engine/.spacy-model-$(SPACY_HASH)
 
-.PHONY: help setup app-env engine-env spacy-model train migrate seed run chat test test-data test-stories test-py lint bench clean
+.PHONY: screenshots help setup app-env engine-env spacy-model train migrate seed run chat test test-data test-stories test-py lint bench clean
 
 help:
 	@echo "make run    set up (first time: several minutes), train if needed, migrate, seed a demo, start everything"
@@ -73,6 +73,10 @@ test: setup train lint test-data test-stories web-test-deps test-py
 web-test-deps:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	@test -f var/node/node_modules/axe-core/axe.min.js || npm install --prefix var/node --no-audit --no-fund --no-save --silent axe-core@4
+
+# Refresh the web chat screenshots in docs/ (phone 390x844 and tablet 820x1180).
+screenshots: train web-test-deps
+	@PEP_VOICE_SCREENSHOTS=$(CURDIR)/docs/screenshots .venv/app/bin/pytest -q tests/integration/test_webchat.py
 
 test-data:
 	@scripts/validate-data.sh
