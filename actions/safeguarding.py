@@ -1,9 +1,12 @@
 """Answering a disclosure: at once, warmly, never promising secrecy; the DSL is told.
 
 Two lines detect a disclosure: the deterministic screen (pep_nlp.safeguarding, in the engine
-and again on every answer) and the NLU classifier. When only the classifier flagged a
-message, and it was not sure, the child is asked rather than alarmed; if they say it isn't,
-their words are kept as the answer they were giving.
+and again on every answer) and the NLU classifier. The screen is precise, so what it finds is
+answered and alerted at once. The classifier catches phrasings the screen has never seen but
+also flags a quarter of harmless lookalikes ("maths is killing me"; bench/
+safeguarding_system_eval.py), so when only the classifier flagged a message the child is
+asked first; a yes is answered and alerted like any disclosure, a no keeps their words as
+the answer they were giving.
 """
 
 from __future__ import annotations
@@ -20,8 +23,6 @@ from actions.disclosure import respond_to_disclosure
 
 #: The category when only the NLU classifier (not the deterministic screen) flagged it.
 CLASSIFIER_CATEGORY = "classifier"
-#: Below this, a classifier-only disclosure is checked with the child first.
-CLASSIFIER_SURE = 0.9
 
 
 def _category(message: dict[str, Any]) -> str:
@@ -29,10 +30,6 @@ def _category(message: dict[str, Any]) -> str:
         if entity.get("entity") == "safeguarding_category" and entity.get("value"):
             return str(entity["value"])
     return CLASSIFIER_CATEGORY
-
-
-def _confidence(message: dict[str, Any]) -> float:
-    return float((message.get("intent") or {}).get("confidence") or 0.0)
 
 
 def _clear_check() -> list[EventType]:
@@ -57,8 +54,7 @@ class ActionHandleDisclosure(Action):  # type: ignore[misc]  # rasa-sdk ships no
             category, question = CLASSIFIER_CATEGORY, tracker.get_slot("pending_question")
         else:
             words, category = str(message.get("text") or ""), _category(message)
-            unsure = category == CLASSIFIER_CATEGORY and _confidence(message) < CLASSIFIER_SURE
-            if unsure and not tracker.get_slot("after_disclosure"):
+            if category == CLASSIFIER_CATEGORY and not tracker.get_slot("after_disclosure"):
                 dispatcher.utter_message(response="utter_check_disclosure")
                 return [
                     SlotSet("disclosure_unsure", True),
