@@ -13,26 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bench._nlu_common import CONTRACT_INTENTS
+
 ROOT = Path(__file__).resolve().parents[2]
 NLU_DIR = ROOT / "nlu_data"
 HELDOUT = ROOT / "bench" / "data" / "nlu_heldout.yml"
 HELDOUT_FRESH = ROOT / "bench" / "data" / "nlu_heldout_fresh.yml"
 
-CONTRACT_INTENTS = {
-    "greet",
-    "goodbye",
-    "affirm",
-    "deny",
-    "skip",
-    "dont_know",
-    "help",
-    "stop",
-    "bot_challenge",
-    "change_answer",
-    "safeguarding_concern",
-    "inform",
-    "start",
-}
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import Any, cast
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +16,7 @@ from bot.models import Pep, Role, SafeguardingConcern
 from bot.services import directory
 from bot.services.safeguarding import dedupe_key_for, report_disclosure
 from bot.settings import Settings, get_settings
+from tests.smtp_server import SmtpServer
 
 # Distinctive, so a leak anywhere is easy to find.
 WORDS = "my uncle Zebedee hits me with a belt when mum is out"
@@ -32,50 +26,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-
-
-@dataclass
-class Inbox:
-    """aiosmtpd handler that keeps every message; `delay` slows each DATA."""
-
-    messages: list[Received] = field(default_factory=list)
-    delay: float = 0.0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        message = cast(EmailMessage, message_from_bytes(envelope.content, policy=policy.default))
-        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self.messages
-
-
-class SmtpServer:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.inbox = Inbox()
-        self._controller: Controller | None = None
-
-    def start(self) -> None:
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
