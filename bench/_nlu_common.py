@@ -1,6 +1,6 @@
 """Shared helpers for PEP Voice's NLU benchmarks (bench/nlu_eval.py, bench/nlu_cv.py).
 
-Run with the engine's python (/tmp/eng/venv/bin/python) and PYTHONPATH=<repo>.
+Run with the engine's python (.venv/engine/bin/python) and PYTHONPATH=<repo>.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Check that SafeguardingOverride really runs inside Rasa 3.6 (engine venv, not pytest).
 
-    PYTHONPATH=/work/main /tmp/eng/venv/bin/python bench/check_rasa_component.py
+    PYTHONPATH=. .venv/engine/bin/python bench/check_rasa_component.py
 
 Trains two throw-away NLU-only models in a temporary folder:
   1. WhitespaceTokenizer + CountVectorsFeaturizer + DIETClassifier (5 epochs) + the override

@@ -14,8 +14,8 @@ The output is committed: the product never reads the corpora at run time.
 Variants never repeat a training example, and never equal a sentence in the held-out sets
 (bench/data/nlu_heldout*.yml), which are read only to exclude collisions.
 
-    /tmp/eng/venv/bin/python bench/make_misspellings.py          # rewrite the generated file
-    /tmp/eng/venv/bin/python bench/make_misspellings.py --check  # exit 1 if it is stale
+    .venv/engine/bin/python bench/make_misspellings.py          # rewrite the generated file
+    .venv/engine/bin/python bench/make_misspellings.py --check  # exit 1 if it is stale
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def render(variants: dict[str, list[str]], seed: int = SEED) -> str:
         "# Hand-written examples from nlu_data/ with some words swapped for real misspellings by",
         "# schoolchildren (Birkbeck and Holbrook spelling error corpora, R. Mitton).",
         "# Regenerate after changing the hand-written data (engine python, for its word list):",
-        "#   /tmp/eng/venv/bin/python bench/make_misspellings.py",
+        "#   .venv/engine/bin/python bench/make_misspellings.py",
         'version: "3.1"',
         "nlu:",
     ]

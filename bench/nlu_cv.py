@@ -7,9 +7,9 @@ then copies the accumulated test-fold intent report into docs/nlu/cv_intent_repo
 writes docs/nlu/cv_report.md (macro-F1 and per-intent table). Takes about five trainings'
 time (5 x 2-7 min on the 2-core box).
 
-    PYTHONPATH=/work/main /tmp/eng/venv/bin/python bench/nlu_cv.py [--folds 5]
+    PYTHONPATH=. .venv/engine/bin/python bench/nlu_cv.py [--folds 5]
     # summarise an existing --out directory without training:
-    PYTHONPATH=/work/main /tmp/eng/venv/bin/python bench/nlu_cv.py --summarise-only
+    PYTHONPATH=. .venv/engine/bin/python bench/nlu_cv.py --summarise-only
 
 If the project config's spaCy package (en_pep_voice) isn't installed in the engine venv,
 a documented fallback pipeline is used and the summary says so (see bench/_nlu_common.py).

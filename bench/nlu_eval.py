@@ -6,8 +6,8 @@ F1 and the macro-F1, writes docs/nlu/heldout_report.md, and exits 1 if macro-F1 
 --min-f1 (default 0.95).
 
     # train an NLU model into /tmp, then evaluate:
-    PYTHONPATH=/work/main /tmp/eng/venv/bin/python bench/nlu_eval.py
-    PYTHONPATH=/work/main /tmp/eng/venv/bin/python bench/nlu_eval.py --model models/xyz.tar.gz
+    PYTHONPATH=. .venv/engine/bin/python bench/nlu_eval.py
+    PYTHONPATH=. .venv/engine/bin/python bench/nlu_eval.py --model models/xyz.tar.gz
 
 Training uses the project's config.yml; if its spaCy package (en_pep_voice) isn't installed
 in the engine venv, a documented fallback pipeline is used and the report says so.
