@@ -6,13 +6,13 @@ carries the demo invite code that `make run` printed (kept in var/demo-invite).
 
 from __future__ import annotations
 
-import json
 import sys
 import uuid
 from pathlib import Path
 
 import httpx
 
+from bot.engine_client import NOT_SAVED_MESSAGE, as_typed_text, start_message
 from bot.settings import get_settings
 
 
@@ -43,17 +43,14 @@ def main() -> int:
             print(f"The engine is not answering at {settings.rasa_url}. Is 'make run' running?")
             return 1
         # The same structured start message the web chat and Telegram send.
-        first = (
-            "/start" + json.dumps({"invite_code": code_file.read_text().strip()})
-            if code_file.exists()
-            else "hi"
-        )
+        first = start_message(code_file.read_text().strip()) if code_file.exists() else "hi"
         print(f"you> {first}")
         while True:
-            for line in send(client, sender, first):
+            # Nothing back means the engine dropped the turn (its action server is down).
+            for line in send(client, sender, first) or [NOT_SAVED_MESSAGE]:
                 print(f"bot> {line}")
             try:
-                first = input("you> ")
+                first = as_typed_text(input("you> "))
             except (EOFError, KeyboardInterrupt):
                 print()
                 return 0

@@ -57,12 +57,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "SMTP_PORT": str(smtp.port),
     }
     stack = Stack(f"http://127.0.0.1:{engine_port}", database_url, env, work, smtp.inbox)
-    stack.processes["actions"] = start_process(
-        "actions",
-        [str(APP_PYTHON), "-m", "bot.action_server", "--port", str(action_port)],
-        env,
-        work,
-    )
+    stack.action_port = action_port
+    stack.start_actions()
     stack.processes["engine"] = start_process(
         "engine",
         [
@@ -76,10 +72,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         work,
     )  # fmt: skip
     try:
-        wait_until_up(
-            f"http://127.0.0.1:{action_port}/health", stack.processes["actions"],
-            work / "actions.log", 60,
-        )  # fmt: skip
         wait_until_up(
             f"{stack.rasa_url}/", stack.processes["engine"], work / "engine.log",
             ENGINE_START_TIMEOUT,

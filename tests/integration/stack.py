@@ -70,6 +70,24 @@ class Stack:
     work: Path
     mailbox: Inbox
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    action_port: int = 0
+
+    def start_actions(self) -> None:
+        self.processes["actions"] = start_process(
+            "actions",
+            [str(APP_PYTHON), "-m", "bot.action_server", "--port", str(self.action_port)],
+            self.env,
+            self.work,
+        )
+        wait_until_up(
+            f"http://127.0.0.1:{self.action_port}/health", self.processes["actions"],
+            self.work / "actions.log", 60,
+        )  # fmt: skip
+
+    def stop_actions(self) -> None:
+        process = self.processes.pop("actions")
+        process.terminate()
+        process.wait(timeout=20)
 
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
         reply = httpx.post(
@@ -89,7 +107,7 @@ class Stack:
 
     def use_store(self) -> None:
         """Point this process's settings at the stack's store and key, as the servers use."""
-        for name in ("DATABASE_URL", "SECRET_KEY", "VAR_DIR"):
+        for name in ("DATABASE_URL", "SECRET_KEY", "VAR_DIR", "RASA_URL"):
             os.environ[name] = self.env[name]
         get_settings.cache_clear()
         db.reset_engine()

@@ -145,3 +145,23 @@ def test_change_an_answer_at_the_check_step(stack: Stack) -> None:
     replies = stack.say(sender, "Sam and Ali")
     assert replies[-1]["text"] == "Is this right?"
     assert stack.answers(pep_id)["friends"].text == "Sam and Ali"
+
+
+def test_post_16_wording_and_questions(stack: Stack) -> None:
+    pep_id, code = stack.new_pep(year_group=12)
+    sender = f"p16-{uuid.uuid4().hex}"
+    stack.start(sender, code)
+    stack.say(sender, "Just me")
+    replies = stack.texts(sender, "fine tbh")
+    assert replies[-1] == "What's been going well at school or college since your last PEP?"
+    asked = []
+    for answer in ["psychology", "my EPQ grade", "getting in on time", "psychology", "maths",
+                   "my mates in the common room", "better than last year", "no report now",
+                   "statistics", "work with people"]:  # fmt: skip
+        asked.append(stack.texts(sender, answer)[-1])
+    # From Year 9 the bot asks about next steps and careers; post-16 means after Year 13.
+    assert asked[-1] == (
+        "What would you like to do after Year 13? For example, university, an apprenticeship "
+        "or a job."
+    )
+    assert stack.answers(pep_id)["attendance"].text == "better than last year"
