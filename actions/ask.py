@@ -7,7 +7,7 @@ would say the same thing twice, so the question is not repeated then.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from abc import ABC, abstractmethod
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -18,8 +18,12 @@ from actions.answer_form import previous_action
 from bot.questions import QUESTIONS
 
 
-class AskQuestion(Action):  # type: ignore[misc]  # rasa-sdk ships no type stubs
-    key: ClassVar[str] = ""
+class AskQuestion(Action, ABC):  # type: ignore[misc]  # rasa-sdk ships no type stubs
+    """Abstract (no `key`), so rasa-sdk registers only the per-question subclasses."""
+
+    @property
+    @abstractmethod
+    def key(self) -> str: ...
 
     def name(self) -> str:
         return f"action_ask_{self.key}"

@@ -49,7 +49,8 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_lists_the_project_actions(action_server: str) -> None:
     names = {a["name"] for a in httpx.get(f"{action_server}/actions").json()}
-    assert {"action_link_invite", "validate_reflection_form"} <= names
+    assert {"action_link_invite", "validate_reflection_form", "action_ask_hard"} <= names
+    assert "action_ask_" not in names  # the abstract base is not an action
 
 
 def test_a_failing_call_does_not_echo_the_tracker(action_server: str) -> None:
