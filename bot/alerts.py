@@ -260,6 +260,19 @@ def _release_failed(session: Session, concern_id: int, claimed_at: datetime) -> 
     )
 
 
+def _record_failure(session: Session, concern_id: int, claimed_at: datetime, reason: str) -> None:
+    """Give the claim back for a later try, and audit why (a reason code, never text)."""
+    _release_failed(session, concern_id, claimed_at)
+    record_event(
+        session,
+        ACTOR,
+        "concern.alert_failed",
+        school_id=_school_id(session, concern_id),
+        concern_id=concern_id,
+        reason=reason,
+    )
+
+
 class _Outcome(enum.Enum):
     sent = "sent"  # by us now, or earlier
     unsent = "unsent"  # failed, or another deliverer holds the claim: worth retrying
@@ -289,15 +302,7 @@ def _deliver_once(concern_id: int) -> _Outcome:
         assert facts is not None  # claimed above, and concerns are never deleted
         recipients = recipients_for(session, _school_id(session, concern_id), settings)
         if not recipients.emails:
-            _release_failed(session, concern_id, claimed_at)
-            record_event(
-                session,
-                ACTOR,
-                "concern.alert_failed",
-                school_id=_school_id(session, concern_id),
-                concern_id=concern_id,
-                reason="no_recipient",
-            )
+            _record_failure(session, concern_id, claimed_at, reason="no_recipient")
             logger.error(
                 "safeguarding concern %d: no one to alert (the school has no DSL or "
                 "virtual school staff, and VIRTUAL_SCHOOL_EMAIL is not set)",
@@ -317,15 +322,7 @@ def _deliver_once(concern_id: int) -> _Outcome:
             f" (SMTP {code})" if code else "",
         )
         with session_scope() as session:
-            _release_failed(session, concern_id, claimed_at)
-            record_event(
-                session,
-                ACTOR,
-                "concern.alert_failed",
-                school_id=_school_id(session, concern_id),
-                concern_id=concern_id,
-                reason=type(exc).__name__,
-            )
+            _record_failure(session, concern_id, claimed_at, reason=type(exc).__name__)
         return _Outcome.unsent
     with session_scope() as session:
         # Unconditional: the email has gone, whatever happened to the claim meanwhile.
