@@ -155,9 +155,12 @@ def test_post_16_wording_and_questions(stack: Stack) -> None:
     replies = stack.texts(sender, "fine tbh")
     assert replies[-1] == "What's been going well at school or college since your last PEP?"
     asked = []
-    for answer in ["psychology", "my EPQ grade", "getting in on time", "psychology", "maths",
-                   "my mates in the common room", "better than last year", "no report now",
-                   "statistics", "work with people"]:  # fmt: skip
+    answers = [
+        "psychology", "my EPQ grade", "getting in on time", "psychology", "maths",
+        "me and my mates at lunch", "better than last year", "i dont have a report anymore",
+        "statistics", "work with people",
+    ]  # fmt: skip
+    for answer in answers:
         asked.append(stack.texts(sender, answer)[-1])
     # From Year 9 the bot asks about next steps and careers; post-16 means after Year 13.
     assert asked[-1] == (
