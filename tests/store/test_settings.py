@@ -8,8 +8,10 @@ from bot.settings import REPO_ROOT, Settings, get_settings
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in ("DATABASE_URL", "SECRET_KEY", "VAR_DIR", "INVITE_TTL_DAYS"):
-        monkeypatch.delenv(name, raising=False)
+    # Every setting, so that one set earlier in the run (e.g. by the integration stack)
+    # cannot leak in.
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
     get_settings.cache_clear()
     yield tmp_path / "var"
