@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot import db
+from bot.settings import get_settings
 from tests.integration.stack import (
     APP_PYTHON,
     ENGINE_PYTHON,
@@ -111,3 +112,14 @@ def app_url(stack: Stack) -> Iterator[str]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(autouse=True)
+def _leave_the_environment_as_found() -> Iterator[None]:
+    """Stack.use_store points this process at the stack; undo that after each test."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+    get_settings.cache_clear()
+    db.reset_engine()
