@@ -2,8 +2,8 @@
 """Make realistic misspelled variants of PEP Voice's hand-written NLU examples.
 
 Children misspell. Rather than invent typos, this swaps in *real* misspellings made by
-schoolchildren (Roger Mitton's Birkbeck and Holbrook corpora, in /work/shared/data/spelling/,
-format: a line `$word` gives the correct spelling, the lines after it are misspellings,
+schoolchildren (Roger Mitton's Birkbeck and Holbrook corpora, in ../shared/data/spelling/
+beside the repository; format: a line `$word` gives the correct spelling, the lines after it are misspellings,
 `_` stands for a space, Holbrook lines end with a count).
 
 With a fixed seed it picks some examples of each intent from the hand-written files in
@@ -33,13 +33,17 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _nlu_common  # noqa: E402  (bench/ is scripts, not a package)
+
 NLU_DIR = ROOT / "nlu_data"
 OUT = NLU_DIR / "generated" / "misspellings.yml"
 HELDOUTS = (
     ROOT / "bench" / "data" / "nlu_heldout.yml",
     ROOT / "bench" / "data" / "nlu_heldout_fresh.yml",
 )
-CORPUS_DIR = Path("/work/shared/data/spelling")
+# The corpora ship in the project's shared folder beside the repository, not in it.
+CORPUS_DIR = ROOT.parent / "shared" / "data" / "spelling"
 CORPORA = ("holbrook-missp.dat", "birkbeck-missp.dat")
 SEED = 20240607
 
@@ -117,17 +121,7 @@ def load_corpus(extra_words: set[str], corpus_dir: Path = CORPUS_DIR) -> dict[st
 
 
 def load_examples(paths: list[Path]) -> list[tuple[str, str]]:
-    out = []
-    for path in paths:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in data.get("nlu", []):
-            if "intent" not in block:
-                continue
-            for line in block["examples"].splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    out.append((block["intent"], line[2:].strip()))
-    return out
+    return [pair for path in paths for pair in _nlu_common.load_examples(path)]
 
 
 def hand_written_files() -> list[Path]:

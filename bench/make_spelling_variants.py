@@ -1,8 +1,8 @@
 """Generate the `spellings:` section of the safeguarding lexicon from real misspellings.
 
 Source: Roger Mitton's Birkbeck and Holbrook spelling-error corpora (mostly schoolchildren),
-in /work/shared/data/spelling (`$word` then its misspellings, `_` = space). Run once, review
-the diff, commit the lexicon; the app never reads the corpora at run time.
+in ../shared/data/spelling beside the repository (`$word` then its misspellings, `_` = space).
+Run once, review the diff, commit the lexicon; the app never reads the corpora at run time.
 
     .venv/app/bin/python bench/make_spelling_variants.py [--corpus-dir DIR]
 
@@ -267,7 +267,8 @@ def render(spellings: dict[str, str]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--corpus-dir", type=Path, default=Path("/work/shared/data/spelling"))
+    shared = Path(__file__).resolve().parents[2] / "shared"  # beside the repository
+    parser.add_argument("--corpus-dir", type=Path, default=shared / "data" / "spelling")
     args = parser.parse_args()
     spellings = generate(args.corpus_dir)
     text = LEXICON.read_text(encoding="utf-8")
