@@ -3,8 +3,8 @@
 
 Children misspell. Rather than invent typos, this swaps in *real* misspellings made by
 schoolchildren (Roger Mitton's Birkbeck and Holbrook corpora, in ../shared/data/spelling/
-beside the repository; format: a line `$word` gives the correct spelling, the lines after it are misspellings,
-`_` stands for a space, Holbrook lines end with a count).
+beside the repository; format: a line `$word` gives the correct spelling, the lines after it
+are misspellings, `_` stands for a space, Holbrook lines end with a count).
 
 With a fixed seed it picks some examples of each intent from the hand-written files in
 nlu_data/ (everything except nlu_data/generated/), replaces one or two words in each with
