@@ -60,8 +60,9 @@ seed: migrate
 
 run: setup train seed
 	@echo
-	@echo "==> Starting the engine (about 1-2 minutes until it answers), the action server and the app."
-	@echo "    In another terminal, run 'make chat' to talk to the bot as the demo child."
+	@echo "==> Starting the engine (it answers within about a minute), the action server and the app."
+	@echo "    Web chat for the demo child: http://127.0.0.1:8000/chat?code=$$(cat var/demo-invite)"
+	@echo "    Or, in another terminal, run 'make chat' to talk to the bot here."
 	@echo "    Stop everything with Ctrl-C."
 	@.venv/app/bin/honcho start -f Procfile
 
