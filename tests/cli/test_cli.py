@@ -202,10 +202,8 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize(("argv", "message"), BAD_INPUT)
-def test_bad_input_writes_nothing(
-    capsys: Capture, committed_db: Engine, school_child: int, argv: tuple[str, ...], message: str
-) -> None:
+def _add_dup_staff(capsys: Capture) -> None:
+    """A staff user whose email the bad-input cases then try to reuse."""
     ok(
         capsys,
         "add-staff",
@@ -216,6 +214,13 @@ def test_bad_input_writes_nothing(
         "--role",
         "dsl",
     )
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD_INPUT)
+def test_bad_input_writes_nothing(
+    capsys: Capture, committed_db: Engine, school_child: int, argv: tuple[str, ...], message: str
+) -> None:
+    _add_dup_staff(capsys)
     before = counts(committed_db)
     err = refused(capsys, *(a.replace("{child}", str(school_child)) for a in argv))
     assert message in err
@@ -225,16 +230,7 @@ def test_bad_input_writes_nothing(
 def test_duplicate_email_and_school(
     capsys: Capture, committed_db: Engine, school_child: int
 ) -> None:
-    ok(
-        capsys,
-        "add-staff",
-        "--school",
-        "Oak Primary",
-        "--email",
-        "dup@example.org",
-        "--role",
-        "dsl",
-    )
+    _add_dup_staff(capsys)
     before = counts(committed_db)
     err = refused(
         capsys,

@@ -23,7 +23,7 @@ from bot.settings import get_settings
 from bot.telegram.application import TelegramApplication, build_application
 from bot.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from tests.integration.stack import Stack, free_port
-from tests.telegram.fake_bot_api import FakeBotApi
+from tests.telegram.fake_bot_api import FakeBotApi, run_polling
 
 pytestmark = pytest.mark.engine
 
@@ -58,16 +58,8 @@ def telegram_env(stack: Stack, fake_api: FakeBotApi, monkeypatch: pytest.MonkeyP
 @pytest.fixture
 async def polling(telegram_env: Stack) -> AsyncIterator[TelegramApplication]:
     application = build_application(polling=True)
-    await application.initialize()
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    try:
-        yield application
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
+    async with run_polling(application) as running:
+        yield running
 
 
 def settle(api: FakeBotApi, chat_id: int, before: int, timeout: float = 90) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from bot.services.directory import add_child, add_pep, add_school
 from bot.services.invites import issue_invite
 from bot.settings import Settings, get_settings
 from bot.telegram.application import TelegramApplication, build_application
-from tests.telegram.fake_bot_api import FakeBotApi
+from tests.telegram.fake_bot_api import FakeBotApi, run_polling
 
 
 @pytest.fixture
@@ -39,16 +39,8 @@ def telegram_settings(
 @pytest.fixture
 async def polling_app(telegram_settings: Settings) -> AsyncIterator[TelegramApplication]:
     application = build_application(telegram_settings, polling=True)
-    await application.initialize()
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    try:
-        yield application
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
+    async with run_polling(application) as running:
+        yield running
 
 
 def new_pep(meeting: date | str = "2030-01-15", *, first_name: str = "Robin") -> tuple[int, str]:

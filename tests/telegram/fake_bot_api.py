@@ -11,11 +11,14 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from bot.telegram.application import TelegramApplication
 
 BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "PEP Voice", "username": "pep_voice_bot"}
 _PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>\w+)$")
@@ -225,3 +228,18 @@ class FakeBotApi:
         if self.engine_reply is None:
             return 200, [{"recipient_id": body["sender"], "text": "ok"}]
         return 200, self.engine_reply(body["sender"], body["message"])
+
+
+@asynccontextmanager
+async def run_polling(application: TelegramApplication) -> AsyncIterator[TelegramApplication]:
+    """Run a PTB application in polling mode against the fake API for the block's duration."""
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
