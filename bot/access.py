@@ -13,13 +13,23 @@ viewer's id; the words themselves never are.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from bot.models import AlertStatus, Child, Pep, Role, SafeguardingConcern, StaffUser
+from bot.alerts import uk_time
+from bot.models import (
+    AlertStatus,
+    Child,
+    ConcernMessage,
+    Pep,
+    Role,
+    SafeguardingConcern,
+    StaffUser,
+)
 from bot.services import ServiceError, record_event
 
 # Roles that may know that a concern exists (summaries).
@@ -139,10 +149,19 @@ def concern_words(session: Session, viewer: Viewer, concern_id: int) -> str:
             "only the school's Designated Safeguarding Lead or an administrator "
             "can read what the child said"
         )
-    words = session.scalar(
-        select(SafeguardingConcern.words).where(SafeguardingConcern.id == concern_id)
-    )
-    assert words is not None
+    messages = session.execute(
+        select(ConcernMessage.created_at, ConcernMessage.words)
+        .where(ConcernMessage.concern_id == concern_id)
+        .order_by(ConcernMessage.id)
+    ).all()
+    if messages:
+        words = _with_times([(m.created_at, m.words) for m in messages])
+    else:  # a concern recorded before messages were kept separately
+        stored = session.scalar(
+            select(SafeguardingConcern.words).where(SafeguardingConcern.id == concern_id)
+        )
+        assert stored is not None
+        words = stored
     record_event(
         session,
         viewer.actor,
@@ -154,3 +173,10 @@ def concern_words(session: Session, viewer: Viewer, concern_id: int) -> str:
     )
     session.flush()
     return words
+
+
+def _with_times(messages: Sequence[tuple[datetime, str]]) -> str:
+    """One message as it was said; several, one a line, each with its UK time."""
+    if len(messages) == 1:
+        return messages[0][1]
+    return "\n".join(f"[{uk_time(at)}] {words}" for at, words in messages)

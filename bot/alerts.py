@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 UK = ZoneInfo("Europe/London")
 SUBJECT = "PEP Voice: a child may need safeguarding support (ref {id})"
+UPDATE_SUBJECT = "PEP Voice: the child said more about concern ref {id}"
 UNRECORDED_SUBJECT = "PEP Voice: a safeguarding concern could not be stored"
 STALE_CLAIM = timedelta(minutes=10)
 ACTOR = "alerts"
@@ -102,6 +103,18 @@ class AlertFacts:
     child_first_name: str | None
     year_group: int | None
     school_name: str | None
+    # Messages passed on so far, and how many the previous alert counted (0: none went).
+    message_count: int = 1
+    alerted_message_count: int = 0
+
+    @property
+    def further_messages(self) -> int:
+        """Messages since the last alert, when this alert is an update to an earlier one."""
+        return self.message_count - self.alerted_message_count if self.is_update else 0
+
+    @property
+    def is_update(self) -> bool:
+        return self.alerted_message_count > 0
 
 
 def facts_for(session: Session, concern_id: int) -> AlertFacts | None:
@@ -114,6 +127,8 @@ def facts_for(session: Session, concern_id: int) -> AlertFacts | None:
             SafeguardingConcern.question_key,
             SafeguardingConcern.pep_id,
             SafeguardingConcern.school_id,
+            SafeguardingConcern.message_count,
+            SafeguardingConcern.alerted_message_count,
         ).where(SafeguardingConcern.id == concern_id)
     ).one_or_none()
     if row is None:
@@ -130,6 +145,8 @@ def facts_for(session: Session, concern_id: int) -> AlertFacts | None:
         child_first_name=pep.child.first_name if pep else None,
         year_group=pep.child.year_group if pep else None,
         school_name=school.name if school else None,
+        message_count=row.message_count,
+        alerted_message_count=row.alerted_message_count,
     )
 
 
@@ -166,6 +183,24 @@ def year_group_words(year_group: int) -> str:
     return {-1: "Nursery", 0: "Reception"}.get(year_group, f"Year {year_group}")
 
 
+def _opening(facts: AlertFacts) -> str:
+    if facts.is_update:
+        count = facts.further_messages
+        return (
+            f"An update to safeguarding concern {facts.concern_id}: since the last alert\n"
+            f"the child sent {count} further message{'s' if count != 1 else ''} that "
+            f"PEP Voice passed on.\n"
+            "They are kept with the concern, in the order and at the time they were\n"
+            "sent. Updates come at most once an hour for one conversation."
+        )
+    return (
+        "A child using PEP Voice said something that may mean they need\n"
+        "safeguarding support. Please act on it today, following your school's\n"
+        "safeguarding procedures. If the child says more in the same chat, it is\n"
+        "added to this concern and you get at most one update an hour."
+    )
+
+
 def compose_alert(facts: AlertFacts, recipients: Recipients, settings: Settings) -> EmailMessage:
     if facts.child_first_name is not None and facts.year_group is not None:
         child = f"{facts.child_first_name}, {year_group_words(facts.year_group)}"
@@ -173,9 +208,7 @@ def compose_alert(facts: AlertFacts, recipients: Recipients, settings: Settings)
         child = "not known yet: the chat had not been linked to a PEP with an invite code"
     base = settings.app_base_url.rstrip("/")
     body = f"""\
-A child using PEP Voice said something that may mean they need
-safeguarding support. Please act on it today, following your school's
-safeguarding procedures.
+{_opening(facts)}
 
 Reference:  {facts.concern_id}
 Child:      {child}
@@ -198,7 +231,8 @@ read them (each reading is recorded):
 You are receiving this because {_WHY.get(recipients.kind, "")}
 """
     message = EmailMessage()
-    message["Subject"] = SUBJECT.format(id=facts.concern_id)
+    subject = UPDATE_SUBJECT if facts.is_update else SUBJECT
+    message["Subject"] = subject.format(id=facts.concern_id)
     message["From"] = settings.smtp_sender
     message["To"] = ", ".join(recipients.emails)
     message["Date"] = format_datetime(utcnow())
@@ -329,7 +363,12 @@ def _deliver_once(concern_id: int) -> _Outcome:
         session.connection().execute(
             update(_concerns)
             .where(_concerns.c.id == concern_id)
-            .values(alert_status=AlertStatus.sent.value, alerted_at=utcnow(), recipients=accepted)
+            .values(
+                alert_status=AlertStatus.sent.value,
+                alerted_at=utcnow(),
+                recipients=accepted,
+                alerted_message_count=facts.message_count,
+            )
         )
         record_event(
             session,
@@ -387,6 +426,7 @@ def deliver_pending_alerts() -> PendingResult:
     """One attempt for every concern not yet alerted (below the attempt limit)."""
     settings = get_settings()
     now = utcnow()
+    reopen_followups(now)
     with session_scope() as session:
         unsent = or_(
             SafeguardingConcern.alert_status.in_(_CLAIMABLE),
@@ -416,6 +456,25 @@ def deliver_pending_alerts() -> PendingResult:
         except Exception as exc:
             logger.warning("safeguarding alert %d: %s", concern_id, type(exc).__name__)
     return PendingResult(sent=sent, unsent=len(due) - sent, abandoned=abandoned)
+
+
+def reopen_followups(now: datetime | None = None) -> int:
+    """Mark for an update alert every open concern with messages its last alert did not
+    count, once ALERT_FOLLOWUP_MINUTES have passed since that alert; how many."""
+    now = now or utcnow()
+    quiet = timedelta(minutes=get_settings().alert_followup_minutes)
+    with session_scope() as session:
+        result = session.connection().execute(
+            update(_concerns)
+            .where(
+                _concerns.c.alert_status == AlertStatus.sent.value,
+                _concerns.c.message_count > _concerns.c.alerted_message_count,
+                _concerns.c.alerted_at <= now - quiet,
+                _concerns.c.acknowledged_at.is_(None),
+            )
+            .values(alert_status=AlertStatus.pending.value, alert_attempts=0)
+        )
+        return int(result.rowcount or 0)
 
 
 # --- background -------------------------------------------------------------

@@ -264,9 +264,41 @@ class SafeguardingConcern(Base):
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The addresses the SMTP server accepted for the alert.
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Every message of the conversation that was passed on while this concern was open
+    # (the first included), and how many of them the last alert that went out counted:
+    # repeats and follow-ups join the open concern instead of making new ones, and the DSL
+    # hears of them at most once per ALERT_FOLLOWUP_MINUTES.
+    message_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    alerted_message_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set when the DSL closes the concern; a later disclosure then opens a new one.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     pep: Mapped[Pep | None] = relationship()
     school: Mapped[School | None] = relationship()
+    messages: Mapped[list[ConcernMessage]] = relationship(
+        back_populates="concern", order_by="ConcernMessage.id"
+    )
+
+
+class ConcernMessage(Base):
+    """One message a child sent that was passed on to the DSL, with its time.
+
+    `words` is verbatim and read only through bot.access, like the concern's own.
+    """
+
+    __tablename__ = "concern_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    concern_id: Mapped[int] = mapped_column(ForeignKey("safeguarding_concerns.id"), index=True)
+    words: Mapped[str] = mapped_column(Text, deferred=True)
+    category: Mapped[str] = mapped_column(String(40))
+    question_key: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[ConcernSource] = mapped_column(_str_enum(ConcernSource, "concern_source"))
+    # keyed_hash of conversation id + message id: a redelivered message is stored once.
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    concern: Mapped[SafeguardingConcern] = relationship(back_populates="messages")
 
 
 class TelegramChat(Base):

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     alert_retry_delays: tuple[float, ...] = (1, 5, 30)
     # send-pending-alerts stops retrying a concern after this many attempts.
     alert_max_attempts: int = Field(default=20, ge=1)
+    # More messages from a conversation whose concern was alerted are emailed as one update
+    # at most this often (the scheduler's send-pending-alerts sends it).
+    alert_followup_minutes: float = Field(default=60, ge=0)
 
     # Telegram (bot.telegram). No token: Telegram is off. A webhook secret switches from
     # polling (local runs) to the webhook at POST /telegram/webhook (production).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,10 +19,18 @@ from sqlalchemy.orm import Session
 
 from bot import alerts
 from bot.db import session_scope
-from bot.models import AlertStatus, ConcernSource, Pep, SafeguardingConcern
+from bot.models import (
+    AlertStatus,
+    ConcernMessage,
+    ConcernSource,
+    Pep,
+    SafeguardingConcern,
+    utcnow,
+)
 from bot.security import keyed_hash
 from bot.services import record_event
 from bot.services.invites import pep_for_conversation
+from pep_nlp.safeguarding import CATEGORIES
 
 logger = logging.getLogger(__name__)
 
@@ -64,54 +73,79 @@ def report_disclosure(
     question_key: str | None = None,
     dedupe_key: str,
     conversation_hash: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[SafeguardingConcern, bool]:
-    """Record a concern; `(concern, created)`, created=False if dedupe_key was seen.
+    """Record one flagged message; `(concern, recorded)`, recorded=False if dedupe_key was seen.
 
+    The message joins the conversation's open concern when there is one (repeats and
+    follow-ups are one thing said, not new concerns), else opens a new concern.
     `pep` may be None when the conversation has not been linked to a PEP yet.
     A malformed category or question key is replaced, not refused: a
     disclosure must not be dropped over a caller's metadata mistake.
     Flushes but does not commit.
     """
     source = ConcernSource(source)
+    now = now or utcnow()
     if not 1 <= len(dedupe_key) <= 64:
         raise ValueError("dedupe_key must be 1-64 characters (use dedupe_key_for)")
-    existing = _by_dedupe_key(session, dedupe_key)
-    if existing is not None:
-        return existing, False
+    seen = _message_by_dedupe_key(session, dedupe_key)
+    if seen is not None:
+        return seen.concern, False
 
     category = safe_category(category)
     if question_key is not None and not _QUESTION_KEY.fullmatch(question_key):
         logger.warning("disclosure recorded without its malformed question key")
         question_key = None
-
-    concern = SafeguardingConcern(
-        school_id=pep.child.school_id if pep is not None else None,
-        pep_id=pep.id if pep is not None else None,
+    # PostgreSQL text cannot hold NUL; keep everything else verbatim.
+    words = words.replace("\x00", "\ufffd")
+    message = ConcernMessage(
+        words=words,
         category=category,
-        # PostgreSQL text cannot hold NUL; keep everything else verbatim.
-        words=words.replace("\x00", "\ufffd"),
         question_key=question_key,
         source=source,
-        conversation_hash=conversation_hash,
         dedupe_key=dedupe_key,
-        alert_status=AlertStatus.pending,
-        alert_attempts=0,
-        recipients=[],
+        created_at=now,
     )
+    concern = _open_concern(session, pep, conversation_hash)
     try:
         # A savepoint, so a concurrent duplicate leaves the outer transaction usable.
         with session.begin_nested():
-            session.add(concern)
+            if concern is None:
+                concern = SafeguardingConcern(
+                    school_id=pep.child.school_id if pep is not None else None,
+                    pep_id=pep.id if pep is not None else None,
+                    category=category,
+                    words=words,
+                    question_key=question_key,
+                    source=source,
+                    conversation_hash=conversation_hash,
+                    dedupe_key=dedupe_key,
+                    created_at=now,
+                    alert_status=AlertStatus.pending,
+                    alert_attempts=0,
+                    recipients=[],
+                    message_count=1,
+                    alerted_message_count=0,
+                )
+                session.add(concern)
+                created = True
+            else:
+                concern.message_count += 1
+                if _more_serious(category, concern.category):
+                    concern.category = category
+                created = False
+            message.concern = concern
+            session.add(message)
             session.flush()
     except IntegrityError:
-        existing = _by_dedupe_key(session, dedupe_key)
-        if existing is None:
+        seen = _message_by_dedupe_key(session, dedupe_key)
+        if seen is None:
             raise
-        return existing, False
+        return seen.concern, False
     record_event(
         session,
         "child",
-        "concern.recorded",
+        "concern.recorded" if created else "concern.followed_up",
         school_id=concern.school_id,
         pep_id=concern.pep_id,
         concern_id=concern.id,
@@ -119,6 +153,39 @@ def report_disclosure(
     )
     session.flush()
     return concern, True
+
+
+def _open_concern(
+    session: Session, pep: Pep | None, conversation_hash: str | None
+) -> SafeguardingConcern | None:
+    """The conversation's concern that the DSL has not closed yet, if any."""
+    if conversation_hash is None:
+        return None
+    pep_match = (
+        SafeguardingConcern.pep_id.is_(None)
+        if pep is None
+        else SafeguardingConcern.pep_id == pep.id
+    )
+    return session.scalar(
+        select(SafeguardingConcern)
+        .where(
+            SafeguardingConcern.conversation_hash == conversation_hash,
+            SafeguardingConcern.acknowledged_at.is_(None),
+            pep_match,
+        )
+        .order_by(SafeguardingConcern.id.desc())
+        .limit(1)
+    )
+
+
+def _more_serious(category: str, than: str) -> bool:
+    """Screen categories in CATEGORIES order; the classifier's and unknown ones last."""
+    rank = {name: position for position, name in enumerate(CATEGORIES)}
+    return rank.get(category, len(rank)) < rank.get(than, len(rank))
+
+
+def _message_by_dedupe_key(session: Session, dedupe_key: str) -> ConcernMessage | None:
+    return session.scalar(select(ConcernMessage).where(ConcernMessage.dedupe_key == dedupe_key))
 
 
 def _by_dedupe_key(session: Session, dedupe_key: str) -> SafeguardingConcern | None:
@@ -148,7 +215,7 @@ def report_disclosure_for_conversation(
     try:
         with session_scope() as session:
             pep = pep_for_conversation(session, conversation_id, include_submitted=True)
-            concern, created = report_disclosure(
+            concern, _ = report_disclosure(
                 session,
                 pep,
                 words=words,
@@ -165,6 +232,8 @@ def report_disclosure_for_conversation(
             category=safe_category(category), conversation_ref=conv_hash[:12]
         )
         return None
-    if created or status != AlertStatus.sent:
+    if status != AlertStatus.sent:
+        # Delivery claims the row, so scheduling a concern already on its way is harmless;
+        # a sent concern's follow-ups are counted in the next alert (alerts.reopen_followups).
         alerts.schedule_alert(concern_id)
     return concern_id
