@@ -5,10 +5,13 @@ Linking rules (decided here, relied on by the chatbot):
 - Redeeming again from that same conversation always succeeds, even after
   expiry: expiry limits how long a code can be *claimed*, not how long a
   child may take to finish once they have started.
+- A conversation is bound to exactly one PEP, for good: once it has redeemed a
+  code for PEP X, a code for any other PEP is refused (`ConversationLinkedElsewhere`);
+  the channel starts a new conversation for it instead. Another code for the same
+  PEP X is accepted.
 - A conversation stays linked to its PEP until the PEP is submitted;
   after that `pep_for_conversation` returns None (unless asked with
-  include_submitted=True) and the child needs a new PEP and invite.
-- A conversation that redeems a second code follows the latest one.
+  include_submitted=True) and the child needs a new PEP, invite and conversation.
 - Issuing a new invite does not revoke older unexpired ones.
 Codes and conversation ids are stored only as keyed hashes.
 """
@@ -16,6 +19,7 @@ Codes and conversation ids are stored only as keyed hashes.
 from __future__ import annotations
 
 import enum
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -25,6 +29,8 @@ from bot.models import Invite, Pep, PepStatus, utcnow
 from bot.security import keyed_hash, new_code, normalise_code
 from bot.services import ServiceError, record_event
 from bot.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 
 class InviteFailure(enum.StrEnum):
@@ -45,9 +51,23 @@ _MESSAGES = {
 
 
 class InviteError(ServiceError):
-    def __init__(self, reason: InviteFailure) -> None:
-        super().__init__(_MESSAGES[reason])
+    def __init__(self, reason: InviteFailure, message: str | None = None) -> None:
+        super().__init__(message or _MESSAGES[reason])
         self.reason = reason
+
+
+class ConversationLinkedElsewhere(InviteError):
+    """This conversation already belongs to another PEP: a new code needs a new conversation.
+
+    Its reason is `used_elsewhere`, so callers that map reasons to replies keep working.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            InviteFailure.used_elsewhere,
+            "This chat is already linked to a different PEP. "
+            "Please start a new chat for this code.",
+        )
 
 
 def _code_hash(code: str) -> str:
@@ -109,6 +129,8 @@ def redeem_invite(
         return pep
     if invite.expires_at <= now:
         raise InviteError(InviteFailure.expired)
+    if bound_pep_ids(session, conversation_id) - {pep.id}:
+        raise ConversationLinkedElsewhere()
     invite.bound_to = conversation
     invite.bound_at = now
     session.flush()
@@ -123,16 +145,34 @@ def redeem_invite(
     return pep
 
 
+def pep_id_for_code(session: Session, code: str) -> int | None:
+    """The PEP a code is for, whether or not it can still be redeemed; binds nothing."""
+    return session.scalar(select(Invite.pep_id).where(Invite.code_hash == _code_hash(code)))
+
+
+def bound_pep_ids(session: Session, conversation_id: str) -> set[int]:
+    """The PEPs whose invites this conversation redeemed: one, or none (more only in data
+    from before a conversation was held to one PEP)."""
+    query = select(Invite.pep_id).where(Invite.bound_to == _conversation_hash(conversation_id))
+    return set(session.scalars(query.distinct()))
+
+
 def pep_for_conversation(
     session: Session, conversation_id: str, *, include_submitted: bool = False
 ) -> Pep | None:
-    """The PEP this conversation most recently redeemed a code for, if not yet submitted.
+    """The one PEP this conversation is bound to, if not yet submitted.
 
     `include_submitted=True` also returns a submitted PEP, so a caller can tell
     "already sent" (record_answer raises AlreadySubmitted) from "never linked".
+    Never a guess: a conversation bound to several PEPs (possible only in data from before
+    the one-PEP rule) has none, so nothing is saved into the wrong child's PEP.
     """
-    query = select(Pep).join(Invite, Invite.pep_id == Pep.id)
-    query = query.where(Invite.bound_to == _conversation_hash(conversation_id))
-    if not include_submitted:
-        query = query.where(Pep.status != PepStatus.submitted)
-    return session.scalar(query.order_by(Invite.bound_at.desc(), Invite.id.desc()).limit(1))
+    pep_ids = bound_pep_ids(session, conversation_id)
+    if len(pep_ids) != 1:
+        if pep_ids:
+            log.warning("a conversation is bound to %d PEPs; treating it as unlinked", len(pep_ids))
+        return None
+    pep = session.get(Pep, pep_ids.pop())
+    if pep is None or (pep.status == PepStatus.submitted and not include_submitted):
+        return None
+    return pep

@@ -8,10 +8,13 @@ from bot.models import AuditEvent, Invite, Pep
 from bot.services import ServiceError
 from bot.services.answers import submit_voice
 from bot.services.invites import (
+    ConversationLinkedElsewhere,
     InviteError,
     InviteFailure,
+    bound_pep_ids,
     issue_invite,
     pep_for_conversation,
+    pep_id_for_code,
     redeem_invite,
 )
 from bot.settings import Settings
@@ -101,14 +104,66 @@ def test_submitted_pep(session: Session, pep: Pep) -> None:
         issue_invite(session, pep)
 
 
-def test_conversation_follows_latest_redemption(session: Session, pep: Pep) -> None:
+def test_a_conversation_is_bound_to_one_pep(session: Session, pep: Pep) -> None:
     from bot.services import directory
 
     other = directory.add_pep(session, pep.child_id, "2031-01-01")
     redeem_invite(session, issue_invite(session, pep, now=NOW), "c1", now=NOW)
-    later = NOW + timedelta(minutes=5)
-    redeem_invite(session, issue_invite(session, other, now=NOW), "c1", now=later)
-    assert pep_for_conversation(session, "c1") is other
+    other_code = issue_invite(session, other, now=NOW)
+    with pytest.raises(ConversationLinkedElsewhere) as caught:
+        redeem_invite(session, other_code, "c1", now=NOW + timedelta(minutes=5))
+    assert isinstance(caught.value, InviteError)
+    assert caught.value.reason is InviteFailure.used_elsewhere
+    assert "new chat" in caught.value.message
+    assert pep_for_conversation(session, "c1") is pep
+    # The refused code is still free for a new conversation.
+    assert redeem_invite(session, other_code, "c2", now=NOW) is other
+    assert pep_for_conversation(session, "c2") is other
+    # A second code for the same PEP is fine in the same conversation.
+    assert redeem_invite(session, issue_invite(session, pep, now=NOW), "c1", now=NOW) is pep
+
+
+def test_a_conversation_stays_with_its_submitted_pep(session: Session, pep: Pep) -> None:
+    from bot.services import directory
+
+    redeem_invite(session, issue_invite(session, pep, now=NOW), "c1", now=NOW)
+    submit_voice(session, pep)
+    nxt = directory.add_pep(session, pep.child_id, "2031-01-01")
+    with pytest.raises(ConversationLinkedElsewhere):
+        redeem_invite(session, issue_invite(session, nxt, now=NOW), "c1", now=NOW)
+    assert pep_for_conversation(session, "c1") is None
+
+
+def test_pep_for_conversation_is_exact_not_the_newest(session: Session, pep: Pep) -> None:
+    """Old data may bind one conversation to two PEPs: no guess, so nothing is misfiled."""
+    from bot.services import directory
+
+    other = directory.add_pep(session, pep.child_id, "2031-01-01")
+    redeem_invite(session, issue_invite(session, pep, now=NOW), "c1", now=NOW)
+    redeem_invite(session, issue_invite(session, other, now=NOW), "c2", now=NOW)
+    # A much later bound_at on another PEP's invite does not make it this conversation's PEP.
+    for invite in session.scalars(select(Invite).where(Invite.pep_id == other.id)):
+        invite.bound_at = NOW + timedelta(days=30)
+    session.flush()
+    assert pep_for_conversation(session, "c1") is pep
+    assert bound_pep_ids(session, "c1") == {pep.id}
+    # Bind c1's hash to the other PEP's invite too, as the old "follow the latest" rule did.
+    c1_hash = session.scalars(select(Invite.bound_to).where(Invite.pep_id == pep.id)).one()
+    late = issue_invite(session, other, now=NOW)
+    for invite in session.scalars(select(Invite).where(Invite.bound_to.is_(None))):
+        invite.bound_to, invite.bound_at = c1_hash, NOW + timedelta(days=60)
+    session.flush()
+    assert late
+    assert bound_pep_ids(session, "c1") == {pep.id, other.id}
+    assert pep_for_conversation(session, "c1") is None
+    assert pep_for_conversation(session, "c1", include_submitted=True) is None
+
+
+def test_pep_id_for_code_binds_nothing(session: Session, pep: Pep) -> None:
+    code = issue_invite(session, pep, now=NOW)
+    assert pep_id_for_code(session, code.lower()) == pep.id
+    assert pep_id_for_code(session, "ZZZZ-9999") is None
+    assert session.scalars(select(Invite)).one().bound_to is None
 
 
 def test_several_invites_for_one_pep(session: Session, pep: Pep) -> None:
