@@ -27,8 +27,9 @@ class Settings(BaseSettings):
     app_base_url: str = "http://127.0.0.1:8000"
     # Web chat: trust X-Forwarded-Proto (for the Secure cookie flag) only behind a proxy.
     behind_proxy: bool = False
-    # A chat cookie (and its in-memory transcript) lasts this long unused.
-    web_session_days: int = Field(default=30, ge=1)
+    # A web chat session (and its in-memory transcript) is forgotten after this long unused;
+    # its cookie lasts only as long as the browser session. The child's code starts it again.
+    web_idle_minutes: float = Field(default=30, gt=0)
 
     # Safeguarding alerts (bot.alerts): email to the school's DSL.
     smtp_host: str = "127.0.0.1"

@@ -12,6 +12,8 @@
   var problemText = document.getElementById("problem-text");
   var retryButton = document.getElementById("retry");
   var sending = document.getElementById("sending");
+  var finishButton = document.getElementById("finish");
+  var FINISHED_PAGE = "/chat/finished";
   var NOT_SAVED = form.getAttribute("data-not-saved");
   var canSpeak = "speechSynthesis" in window && "SpeechSynthesisUtterance" in window;
   var reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
@@ -26,6 +28,10 @@
     }
     return fetch(path, options).then(
       function (response) {
+        if (response.status === 401 && path !== "/chat/api/finish") {
+          // The chat was left unused too long (or finished in another tab): ask for the code.
+          window.location.assign("/chat");
+        }
         return response.json().then(
           function (data) { return { ok: response.ok, status: response.status, data: data }; },
           function () { return { ok: false, status: response.status, data: {} }; }
@@ -227,12 +233,33 @@
     if (retry) retry();
   });
 
+  // Finish: the server forgets this chat and its cookie, so the next person on this device
+  // sees the code page. The child's answers are already saved.
+  function finish() {
+    finishButton.disabled = true;
+    api("POST", "/chat/api/finish", {}).then(function (result) {
+      if (result.ok || result.status === 401) {
+        window.location.assign(FINISHED_PAGE);
+        return;
+      }
+      finishButton.disabled = false;
+      showProblem("Not finished.", problemMessage(result, "Please try again, or close this page."), finish);
+    });
+  }
+
+  finishButton.addEventListener("click", finish);
+
   api("GET", "/chat/api/history").then(function (result) {
     if (!result.ok) {
       log.setAttribute("aria-busy", "false");
       showProblem("Not loaded.", problemMessage(result, "Couldn't load the chat. Check the internet connection."), function () {
         window.location.reload();
       });
+      return;
+    }
+    if (result.data.submitted) {
+      // Already sent: nothing is shown again on this device.
+      window.location.assign(FINISHED_PAGE);
       return;
     }
     transcript = result.data.messages;

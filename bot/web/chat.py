@@ -19,7 +19,6 @@ from fastapi.templating import Jinja2Templates
 
 from bot.engine_client import (
     NOT_SAVED_MESSAGE,
-    BotMessage,
     EngineUnavailable,
     as_typed_text,
     send_to_engine,
@@ -29,7 +28,7 @@ from bot.services.conversation import link_conversation
 from bot.services.invites import InviteError, InviteFailure
 from bot.settings import REPO_ROOT, get_settings
 from bot.web.progress import PepView, pep_view
-from bot.web.sessions import COOKIE_NAME, WebSession, sign, store, unsign
+from bot.web.sessions import COOKIE_NAME, WebSession, sender_for_code, sign, store, unsign
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +42,12 @@ START_FAILED_MESSAGE = (
     "Nothing you've said has been lost."
 )
 SERVICE_DOWN_MESSAGE = "Sorry, PEP Voice isn't working just now. Please try again later."
+FINISHED_TITLE = "You've finished"
+FINISHED_MESSAGE = (
+    "You can close this page. Everything you said has been saved. "
+    "To carry on later, open your link or type your code again."
+)
+SENT_MESSAGE = "Thank you! Your answers have already been sent to your designated teacher."
 CODE_TITLES = {
     InviteFailure.unknown: "We couldn't find that code",
     InviteFailure.expired: "That code has run out",
@@ -60,10 +65,11 @@ def _is_https(request: Request) -> bool:
 
 
 def _set_cookie(request: Request, response: Response, session: WebSession) -> None:
+    # No max_age or expires: the cookie goes when the browser closes, and the server forgets
+    # the session sooner, after web_idle_minutes unused.
     response.set_cookie(
         COOKIE_NAME,
         sign(session.session_id),
-        max_age=get_settings().web_session_days * 86400,
         path="/chat",
         httponly=True,
         samesite="lax",
@@ -71,9 +77,21 @@ def _set_cookie(request: Request, response: Response, session: WebSession) -> No
     )
 
 
+def _clear_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        COOKIE_NAME, path="/chat", httponly=True, samesite="lax", secure=_is_https(request)
+    )
+
+
 def _session_from(request: Request) -> WebSession | None:
     session_id = unsign(request.cookies.get(COOKIE_NAME))
     return None if session_id is None else store.get(session_id)
+
+
+def _end_session(request: Request) -> None:
+    session_id = unsign(request.cookies.get(COOKIE_NAME))
+    if session_id is not None:
+        store.end(session_id)
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -84,14 +102,25 @@ def _start_page(request: Request, status_code: int = 200, **context: Any) -> HTM
     return _page(request, "start.html", status_code, **context)
 
 
+def _finished_page(request: Request, title: str, message: str) -> HTMLResponse:
+    _end_session(request)
+    response = _start_page(request, error_title=title, error=message, finished=True)
+    _clear_cookie(request, response)
+    return response
+
+
 async def _redeem(request: Request, code: str) -> Response:
-    """Link this browser's conversation to the code's PEP, then drop the code from the URL."""
+    """Start a new session on the code's conversation, then drop the code from the URL.
+
+    Whoever was using this browser before is done: their session ends, whatever the code.
+    """
     code = code.strip()
-    session = _session_from(request) or store.new()
+    _end_session(request)
     try:
         if not 1 <= len(code) <= 32:
             raise InviteError(InviteFailure.unknown)
-        linked = await asyncio.to_thread(link_conversation, code, session.sender_id)
+        sender = sender_for_code(code)
+        linked = await asyncio.to_thread(link_conversation, code, sender)
     except InviteError as error:
         return _start_page(
             request,
@@ -103,6 +132,7 @@ async def _redeem(request: Request, code: str) -> Response:
     except Exception:
         log.exception("linking an invite failed")  # the code is not in the message
         return _start_page(request, 503, error_title="Please try later", error=SERVICE_DOWN_MESSAGE)
+    session = store.new(sender)
     session.pep_id = linked.pep_id
     session.pending_code = code
     response = RedirectResponse("/chat", status_code=303)
@@ -131,13 +161,13 @@ async def chat_page(request: Request, code: str | None = None) -> Response:
         return _start_page(request)
     view = await _view(session.pep_id)
     if view is not None and view.submitted:
-        return _start_page(
-            request,
-            error_title=CODE_TITLES[InviteFailure.submitted],
-            error="Thank you! Your answers have already been sent to your designated teacher.",
-            finished=True,
-        )
+        return _finished_page(request, CODE_TITLES[InviteFailure.submitted], SENT_MESSAGE)
     return _page(request, "chat.html", view=view, not_saved=NOT_SAVED_MESSAGE)
+
+
+@router.get("/chat/finished", response_class=HTMLResponse)
+async def finished_page(request: Request) -> Response:
+    return _finished_page(request, FINISHED_TITLE, FINISHED_MESSAGE)
 
 
 @router.post("/chat/start", response_class=HTMLResponse)
@@ -176,23 +206,30 @@ def linked_session(request: Request) -> WebSession:
 Session = Annotated[WebSession, Depends(linked_session)]
 
 
-def _bot_entry(message: BotMessage) -> dict[str, Any]:
-    return {
-        "sender": "bot",
-        "text": message.text,
-        "buttons": [{"title": b.title, "payload": b.payload} for b in message.buttons],
-    }
-
-
 async def _reply(session: WebSession, new: list[dict[str, Any]]) -> dict[str, Any]:
     assert session.pep_id is not None
-    return {"messages": new, **_state(await _view(session.pep_id))}
+    body = {"messages": new, **_state(await _view(session.pep_id))}
+    if body["submitted"]:
+        # Sent: the words are the designated teacher's now; nothing is shown again here.
+        session.forget_transcript()
+    return body
 
 
 @router.get("/chat/api/history")
 async def history(session: Session) -> dict[str, Any]:
-    body = await _reply(session, list(session.transcript))
-    return {**body, "started": session.pending_code is None}
+    assert session.pep_id is not None
+    state = _state(await _view(session.pep_id))
+    if state["submitted"]:
+        session.forget_transcript()
+    return {"messages": list(session.transcript), **state, "started": session.pending_code is None}
+
+
+@router.post("/chat/api/finish", dependencies=[Depends(require_csrf_header)])
+async def finish(request: Request, response: Response) -> dict[str, Any]:
+    """The child is done on this device: forget the session and its cookie."""
+    _end_session(request)
+    _clear_cookie(request, response)
+    return {"finished": True, "location": "/chat/finished"}
 
 
 @router.post("/chat/api/start", dependencies=[Depends(require_csrf_header)])
@@ -205,7 +242,7 @@ async def start(session: Session) -> dict[str, Any]:
         except EngineUnavailable:
             raise _api_error(503, "not_started", START_FAILED_MESSAGE) from None
         session.pending_code = None
-        new = [session.add(_bot_entry(m)) for m in replies]
+        new = session.add_turn(None, replies)
     return await _reply(session, new)
 
 
@@ -244,8 +281,7 @@ async def send(request: Request, session: Session) -> dict[str, Any]:
             replies = await send_to_engine(session.sender_id, to_engine)
         except EngineUnavailable:
             raise _api_error(503, "not_sent", NOT_SAVED_MESSAGE) from None
-        new = [session.add({"sender": "child", "text": shown, "buttons": []})]
-        new += [session.add(_bot_entry(m)) for m in replies]
+        new = session.add_turn(shown, replies)
     return await _reply(session, new)
 
 

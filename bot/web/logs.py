@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-_CHAT_PATH = re.compile(r"/chat(?:/(?!api/|start\b)[^\s?\"]+|\?[^\s\"]*)")
+_CHAT_PATH = re.compile(r"/chat(?:/(?!api/|start\b|finished\b)[^\s?\"]+|\?[^\s\"]*)")
 
 
 def redact(text: str) -> str:

@@ -1,13 +1,18 @@
-"""Web chat sessions: the cookie that binds a browser to one conversation.
+"""Web chat sessions: the cookie that binds a browser to one conversation for a while.
 
 The cookie holds only a random session id and its HMAC (`bot.security.keyed_hash`); no child
-text, no PEP id. The engine's sender id is derived from the session id with the deployment's
-secret key, so it is unguessable, never comes from the client, and survives an app restart
-(the engine's tracker and the store keep the conversation; only the displayed transcript,
-kept in this process's memory, is lost then).
+text, no PEP id. It is a browser-session cookie (no expiry date), and the server forgets a
+session unused for `web_idle_minutes`: on a shared tablet the next person finds the code
+page, not the last child's chat.
 
-The transcript holds the child's words: it lives in memory only, is never logged, and is
-dropped when the session has been idle for `web_session_days`.
+The engine's sender id (the conversation) is derived from the invite code with the
+deployment's secret key, never from the browser: each code has its own conversation, so a
+second child's code in the same browser starts a new one, and a child who comes back later
+(or after an app restart) with their code carries on where they left off. A session is
+made afresh for every code redeemed.
+
+The transcript holds the child's words: it lives in memory only, is never logged, and keeps
+no safeguarding disclosure (`bot.web.transcript`).
 """
 
 from __future__ import annotations
@@ -16,13 +21,24 @@ import asyncio
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.security import keyed_hash
+from bot.engine_client import BotMessage
+from bot.security import keyed_hash, normalise_code
 from bot.settings import get_settings
+from bot.web.transcript import is_disclosure_check, is_disclosure_response
 
 COOKIE_NAME = "pepvoice_chat"
+
+
+def bot_entry(message: BotMessage) -> dict[str, Any]:
+    return {
+        "sender": "bot",
+        "text": message.text,
+        "buttons": [{"title": b.title, "payload": b.payload} for b in message.buttons],
+    }
 
 
 @dataclass
@@ -33,27 +49,56 @@ class WebSession:
     # The invite code, held in memory only until the engine has been sent /start with it.
     pending_code: str | None = None
     transcript: list[dict[str, Any]] = field(default_factory=list)
-    last_seen: float = field(default_factory=time.monotonic)
+    last_seen: float = 0.0
+    # payload -> title of the buttons the bot offered in its latest turn.
+    offered: dict[str, str] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _next_id: int = 1
 
-    def add(self, entry: dict[str, Any]) -> dict[str, Any]:
-        entry = {"id": len(self.transcript) + 1, **entry}
-        self.transcript.append(entry)
+    def _entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        entry = {"id": self._next_id, **entry}
+        self._next_id += 1
         return entry
+
+    def add_turn(self, child_text: str | None, replies: list[BotMessage]) -> list[dict[str, Any]]:
+        """Record one turn; return its entries, to show now.
+
+        A disclosure is shown once and never kept: the child's message the bot answered
+        with the disclosure response is dropped, and so is that response; when the bot
+        asks whether a message was a disclosure, the message is dropped. The bot's other
+        replies (the question that follows, its buttons) are kept.
+        """
+        disclosure = any(is_disclosure_response(m.text) for m in replies)
+        checking = any(is_disclosure_check(m.text) for m in replies)
+        # Only the latest turn's buttons can be tapped; earlier ones are answered already.
+        for kept in self.transcript:
+            kept["buttons"] = []
+        shown: list[dict[str, Any]] = []
+        if child_text is not None:
+            shown.append(self._entry({"sender": "child", "text": child_text, "buttons": []}))
+            if not (disclosure or checking):
+                self.transcript.append(shown[-1])
+        for message in replies:
+            shown.append(self._entry(bot_entry(message)))
+            if not is_disclosure_response(message.text):
+                self.transcript.append(shown[-1])
+        self.offered = {}
+        for entry in shown:
+            for button in entry["buttons"]:
+                self.offered.setdefault(button["payload"], button["title"])
+        return shown
 
     def offered_buttons(self) -> dict[str, str]:
         """payload -> title of the buttons in the bot's latest turn (the only ones tappable)."""
-        offered: dict[str, str] = {}
-        for entry in reversed(self.transcript):
-            if entry["sender"] != "bot":
-                break
-            for button in entry.get("buttons", []):
-                offered.setdefault(button["payload"], button["title"])
-        return offered
+        return dict(self.offered)
+
+    def forget_transcript(self) -> None:
+        self.transcript.clear()
 
 
-def sender_for(session_id: str) -> str:
-    return "web-" + keyed_hash("web-sender:" + session_id)[:40]
+def sender_for_code(code: str) -> str:
+    """The engine's conversation for an invite code in the web chat."""
+    return "web-" + keyed_hash("web-sender:" + normalise_code(code))[:40]
 
 
 def sign(session_id: str) -> str:
@@ -73,30 +118,33 @@ def unsign(cookie: str | None) -> str | None:
 class SessionStore:
     """Sessions of this process, by session id; idle ones are forgotten."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._sessions: dict[str, WebSession] = {}
+        self.clock = clock
 
-    def new(self) -> WebSession:
+    def new(self, sender_id: str) -> WebSession:
+        self._prune()
         session_id = secrets.token_urlsafe(24)
-        session = WebSession(session_id, sender_for(session_id))
+        session = WebSession(session_id, sender_id, last_seen=self.clock())
         self._sessions[session_id] = session
         return session
 
-    def get(self, session_id: str) -> WebSession:
-        """The session for a signed id, recreated (empty transcript) after a restart."""
+    def get(self, session_id: str) -> WebSession | None:
+        """The live session for a signed id; None once it has been idle too long or ended."""
         self._prune()
         session = self._sessions.get(session_id)
-        if session is None:
-            session = WebSession(session_id, sender_for(session_id))
-            self._sessions[session_id] = session
-        session.last_seen = time.monotonic()
+        if session is not None:
+            session.last_seen = self.clock()
         return session
+
+    def end(self, session_id: str) -> None:
+        self._sessions.pop(session_id, None)
 
     def clear(self) -> None:
         self._sessions.clear()
 
     def _prune(self) -> None:
-        horizon = time.monotonic() - get_settings().web_session_days * 86400
+        horizon = self.clock() - get_settings().web_idle_minutes * 60
         for key in [k for k, s in self._sessions.items() if s.last_seen < horizon]:
             del self._sessions[key]
 

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import html
 import json
-import uuid
-from collections.abc import Iterator
-from datetime import timedelta
-from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from bot import db
 from bot.engine_client import (
@@ -24,88 +18,12 @@ from bot.engine_client import (
 )
 from bot.models import AnsweredBy, Pep
 from bot.services.answers import record_answer, submit_voice
-from bot.services.directory import add_child, add_pep, add_school
-from bot.services.invites import issue_invite
-from bot.settings import Settings, get_settings
+from bot.services.conversation import link_conversation
+from bot.settings import get_settings
 from bot.web import chat
-from bot.web.app import app
 from bot.web.logs import redact
-from bot.web.sessions import COOKIE_NAME, store
-from tests.integration.stack import free_port
-
-CSRF = {"X-PEP-Voice": "1"}
-
-
-@pytest.fixture
-def web(
-    committed_db: Engine, app_settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    # Nothing listens on this port: the real engine client fails as it would in production.
-    monkeypatch.setenv("RASA_URL", f"http://127.0.0.1:{free_port()}")
-    get_settings.cache_clear()
-    store.clear()
-    yield
-    store.clear()
-
-
-def client(https: bool = False) -> TestClient:
-    base = "https://testserver" if https else "http://testserver"
-    return TestClient(app, base_url=base, follow_redirects=False)
-
-
-def new_pep(
-    year_group: int = 5, *, expired: bool = False, submitted: bool = False
-) -> tuple[int, str]:
-    with db.session_scope() as session:
-        school = add_school(session, f"School {uuid.uuid4().hex[:8]}")
-        child = add_child(session, school.name, "Alex", year_group)
-        pep = add_pep(session, child.id, "2030-01-15")
-        now = None
-        if expired:
-            from bot.models import utcnow
-
-            now = utcnow() - timedelta(days=get_settings().invite_ttl_days + 1)
-        code = issue_invite(session, pep, now)
-        if submitted:
-            submit_voice(session, pep)
-        return pep.id, code
-
-
-class FakeEngine:
-    """Stands in for send_to_engine: records what the app sent, answers from a script."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-        self.replies: list[list[BotMessage] | Exception] = []
-
-    async def __call__(self, sender_id: str, text: str, **_: Any) -> list[BotMessage]:
-        self.sent.append((sender_id, text))
-        reply = self.replies.pop(0) if self.replies else [BotMessage("OK")]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
-    fake = FakeEngine()
-    monkeypatch.setattr(chat, "send_to_engine", fake)
-    return fake
-
-
-def linked(code: str, c: TestClient | None = None) -> TestClient:
-    c = c or client()
-    response = c.get("/chat", params={"code": code})
-    assert response.status_code == 303, response.text
-    return c
-
-
-def started(code: str, fake: FakeEngine, c: TestClient | None = None) -> TestClient:
-    c = linked(code, c)
-    fake.replies.append([BotMessage("Hi! I'm PEP Voice."), BotMessage("What's been going well?")])
-    assert c.post("/chat/api/start", headers=CSRF).status_code == 200
-    return c
-
+from bot.web.sessions import COOKIE_NAME
+from tests.web.helpers import CSRF, FakeEngine, client, linked, new_pep, started
 
 # --- pages ---------------------------------------------------------------------------------
 
@@ -187,9 +105,9 @@ def test_bad_codes_get_a_kind_page_and_no_session(
     assert "set-cookie" not in response.headers
 
 
-def test_a_code_used_in_another_browser_is_refused(web: None) -> None:
+def test_a_code_used_in_another_channel_is_refused(web: None) -> None:
     _pep_id, code = new_pep()
-    linked(code)
+    link_conversation(code, "tg-another-chat")
     response = client().get(f"/chat/{code}")
     assert response.status_code == 410
     assert "already in use" in response.text
@@ -352,3 +270,4 @@ def test_access_log_paths_lose_invite_codes() -> None:
     assert "K7QM" not in redact("/chat/K7QM-4TXP")
     assert redact("/chat/api/history") == "/chat/api/history"
     assert redact("/chat/start") == "/chat/start"
+    assert redact("/chat/finished") == "/chat/finished"

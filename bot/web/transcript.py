@@ -1,0 +1,52 @@
+"""Which of the bot's replies touch safeguarding, so the web chat never shows them twice.
+
+A disclosure is shown to the child once, live, and is never kept in the transcript that
+`/chat/api/history` serves: on a shared device the next person to open the page must not
+read it. The replies are recognised by their text, read from the domain's responses (the
+engine's REST channel sends text, not the response name), with the disclosure response's
+opening words as a fallback should the domain change its wording.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+from bot.settings import REPO_ROOT
+
+#: The child told the bot something a safeguarding lead must know: the turn is not kept.
+DISCLOSURE_RESPONSES = ("utter_disclosure_response", "utter_disclosure_followup")
+#: The bot asks whether the child's last message was a disclosure: that message is not kept.
+CHECK_RESPONSES = ("utter_check_disclosure",)
+DISCLOSURE_OPENING = "Thank you for telling me"
+
+
+def _texts(responses: dict[str, Any], names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(
+        str(variant["text"]).strip()
+        for name in names
+        for variant in responses.get(name) or []
+        if isinstance(variant, dict) and variant.get("text")
+    )
+
+
+@lru_cache(maxsize=1)
+def _domain_texts() -> tuple[frozenset[str], frozenset[str]]:
+    try:
+        with open(REPO_ROOT / "domain.yml", encoding="utf-8") as fh:
+            domain = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError):
+        return frozenset(), frozenset()
+    responses = domain.get("responses") or {}
+    return _texts(responses, DISCLOSURE_RESPONSES), _texts(responses, CHECK_RESPONSES)
+
+
+def is_disclosure_response(text: str) -> bool:
+    text = text.strip()
+    return text.startswith(DISCLOSURE_OPENING) or text in _domain_texts()[0]
+
+
+def is_disclosure_check(text: str) -> bool:
+    return text.strip() in _domain_texts()[1]
