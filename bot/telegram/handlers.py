@@ -35,9 +35,8 @@ from bot.engine_client import (
     start_message,
 )
 from bot.security import find_code
-from bot.telegram.identity import sender_id
 from bot.telegram.keyboard import ButtonPayloads, inline_keyboard, title_of
-from bot.telegram.links import is_linked, sync_link
+from bot.telegram.links import current_conversation, route, sync_link
 from bot.telegram.messages import (
     BUTTON_EXPIRED_MESSAGE,
     CHOOSE_PROMPT,
@@ -109,13 +108,17 @@ async def send_reply(bot: Bot, chat_id: int, reply: BotMessage, payloads: Button
     await bot.send_message(chat_id, chunks[-1], reply_markup=keyboard)
 
 
-async def relay(context: Context, chat_id: int, engine_text: str) -> None:
-    """Send one message to the engine as this chat's conversation; relay every reply."""
+async def relay(
+    context: Context, chat_id: int, engine_text: str, conversation: str | None = None
+) -> None:
+    """Send one message to the engine in the chat's (current) conversation; relay every reply."""
     client = context.bot_data.get(ENGINE_CLIENT)
     try:
+        if conversation is None:
+            conversation = await asyncio.to_thread(current_conversation, chat_id)
         async with typing(context.bot, chat_id):
             replies = await send_to_engine(
-                sender_id(chat_id),
+                conversation,
                 engine_text,
                 client=client if isinstance(client, httpx.AsyncClient) else None,
             )
@@ -125,7 +128,7 @@ async def relay(context: Context, chat_id: int, engine_text: str) -> None:
         await context.bot.send_message(chat_id, NOT_SAVED_MESSAGE)
         return
     try:
-        await asyncio.to_thread(sync_link, chat_id)
+        await asyncio.to_thread(sync_link, chat_id, conversation)
     except SQLAlchemyError as error:
         # The answer is saved by the engine; only the reminder link is missed (retried next turn).
         log.warning("could not record the Telegram link: %s", type(error).__name__)
@@ -135,11 +138,16 @@ async def relay(context: Context, chat_id: int, engine_text: str) -> None:
 
 
 async def on_start(update: Update, context: Context) -> None:
-    """/start, or /start <code> from a t.me deep link: link the chat to the code's PEP."""
+    """/start, or /start <code> from a t.me deep link: the code's own conversation."""
     if update.effective_chat is None:
         return
+    chat_id = update.effective_chat.id
     code = code_from_start_args(context.args or [])
-    await relay(context, update.effective_chat.id, start_message(code) if code else GREET_INTENT)
+    if code is None:
+        await relay(context, chat_id, GREET_INTENT)
+        return
+    to = await asyncio.to_thread(route, chat_id, code, command=True)
+    await relay(context, chat_id, start_message(code), to.conversation)
 
 
 async def on_help(update: Update, context: Context) -> None:
@@ -158,12 +166,12 @@ async def on_text(update: Update, context: Context) -> None:
         return
     chat_id = message.chat_id
     code = find_code(message.text)
-    # A code typed before the chat is linked links it, however it is phrased; once linked,
-    # a code-like answer is kept as the child's words.
-    if code is not None and not await asyncio.to_thread(is_linked, chat_id):
-        await relay(context, chat_id, start_message(code))
-    else:
-        await relay(context, chat_id, as_typed_text(message.text))
+    # A code typed before the chat is linked links it, however it is phrased, and a code for
+    # another PEP starts that PEP's conversation; otherwise a code-like answer is kept as
+    # the child's words.
+    to = await asyncio.to_thread(route, chat_id, code)
+    text = start_message(code) if to.starts and code else as_typed_text(message.text)
+    await relay(context, chat_id, text, to.conversation)
 
 
 async def on_not_text(update: Update, context: Context) -> None:

@@ -1,7 +1,10 @@
 """Who a Telegram chat is, without keeping its chat id in clear.
 
-- `sender_id`: the engine's conversation id for the chat (the engine and the invites table
-  only ever see this, and the invites table only its keyed hash).
+- `sender_id`: the engine's conversation ids for the chat (the engine and the invites table
+  only ever see these, and the invites table only their keyed hash). A chat has one
+  conversation per PEP, so a second child's code in the same chat starts a fresh conversation
+  (and Rasa tracker) and the first child's never receives the second child's answers; and
+  one more for messages before any code is linked (`bot.telegram.links` picks which).
 - `chat_hash`: finds the chat's row in `telegram_chats`.
 - `seal_chat_id` / `unseal_chat_id`: reminders must be *sent* to the chat, so the id is kept
   XOR-masked with a pad derived from the secret key and the chat hash. Without the key the
@@ -21,8 +24,15 @@ SENDER_PREFIX = "tg-"
 _ID_BYTES = 8  # chat ids fit in a signed 64-bit integer
 
 
-def sender_id(chat_id: int) -> str:
-    return SENDER_PREFIX + keyed_hash(f"telegram:{chat_id}")[:32]
+def sender_id(chat_id: int, pep_id: int | None = None) -> str:
+    """The chat's conversation for `pep_id`, or its not-yet-linked one.
+
+    (Chats linked before conversations were per PEP used the not-yet-linked id for their
+    PEP; `bot.telegram.links` keeps them there.)
+    """
+    if pep_id is None:
+        return SENDER_PREFIX + keyed_hash(f"telegram:{chat_id}")[:32]
+    return SENDER_PREFIX + keyed_hash(f"telegram:{chat_id}:pep:{pep_id}")[:32]
 
 
 def chat_hash(chat_id: int) -> str:

@@ -12,10 +12,11 @@ from bot import db
 from bot.engine_client import NOT_SAVED_MESSAGE, SLASH_GUARD, start_message
 from bot.models import TelegramChat
 from bot.services.conversation import link_conversation
-from bot.services.invites import InviteError
+from bot.services.invites import InviteError, pep_for_conversation
 from bot.settings import get_settings
 from bot.telegram.application import TelegramApplication
 from bot.telegram.identity import chat_hash, sender_id, unseal_chat_id
+from bot.telegram.links import sync_link
 from bot.telegram.messages import BUTTON_EXPIRED_MESSAGE
 from tests.integration.stack import free_port
 from tests.telegram.conftest import new_pep
@@ -46,6 +47,14 @@ def fake_engine(sender: str, message: str) -> list[dict[str, Any]]:
     return [{"text": f"engine got: {message}"}]
 
 
+def linked_pep(chat_id: int) -> int | None:
+    with db.session_scope() as session:
+        row = session.scalars(
+            select(TelegramChat).where(TelegramChat.chat_hash == chat_hash(chat_id))
+        ).one_or_none()
+        return None if row is None else row.pep_id
+
+
 async def until(api: FakeBotApi, chat_id: int, count: int) -> list[str]:
     return await asyncio.to_thread(api.wait_for_messages, chat_id, count, 20)
 
@@ -63,7 +72,7 @@ async def test_deep_link_links_the_chat_and_buttons_become_a_keyboard(
     texts = await until(fake_api, CHAT, 2)
 
     assert fake_api.engine_requests[0] == {
-        "sender": sender_id(CHAT),
+        "sender": sender_id(CHAT, pep_id),
         "message": start_message(code.replace("-", "")),
     }
     assert texts == ["I'm a computer program, not a person.", "Who is helping you today?"]
@@ -137,6 +146,103 @@ async def test_a_used_code_is_refused_in_another_chat(
     ]
     with db.session_scope() as session:
         assert len(session.scalars(select(TelegramChat)).all()) == 1
+
+
+async def test_another_code_starts_a_new_conversation_and_the_old_one_gets_nothing(
+    fake_api: FakeBotApi, polling_app: TelegramApplication
+) -> None:
+    """A shared phone: A links, B links, A comes back; each child's words go to their PEP."""
+    fake_api.engine_reply = fake_engine
+    pep_a, code_a = new_pep(first_name="Ann")
+    pep_b, code_b = new_pep(first_name="Ben")
+    conv_a, conv_b = sender_id(CHAT, pep_a), sender_id(CHAT, pep_b)
+    assert len({conv_a, conv_b, sender_id(CHAT)}) == 3
+
+    fake_api.send_text(CHAT, f"/start {code_a}")
+    await until(fake_api, CHAT, 2)
+    fake_api.send_text(CHAT, "A's answer")
+    await until(fake_api, CHAT, 3)
+    fake_api.send_text(CHAT, f"/start {code_b}")
+    await until(fake_api, CHAT, 5)
+    fake_api.send_text(CHAT, "B's answer")
+    await until(fake_api, CHAT, 6)
+    assert linked_pep(CHAT) == pep_b
+    fake_api.send_text(CHAT, f"/start {code_a}")
+    await until(fake_api, CHAT, 8)
+    fake_api.send_text(CHAT, "A again")
+    await until(fake_api, CHAT, 9)
+    assert linked_pep(CHAT) == pep_a
+
+    sent = [(r["sender"], r["message"]) for r in fake_api.engine_requests]
+    assert sent == [
+        (conv_a, start_message(code_a.replace("-", ""))),
+        (conv_a, "A's answer"),
+        (conv_b, start_message(code_b.replace("-", ""))),
+        (conv_b, "B's answer"),
+        (conv_a, start_message(code_a.replace("-", ""))),
+        (conv_a, "A again"),
+    ]
+    with db.session_scope() as session:
+        assert pep_for_conversation(session, conv_a).id == pep_a  # type: ignore[union-attr]
+        assert pep_for_conversation(session, conv_b).id == pep_b  # type: ignore[union-attr]
+
+
+async def test_a_typed_code_for_another_pep_starts_its_conversation(
+    fake_api: FakeBotApi, polling_app: TelegramApplication
+) -> None:
+    fake_api.engine_reply = fake_engine
+    pep_a, code_a = new_pep()
+    pep_b, code_b = new_pep()
+    fake_api.send_text(CHAT, f"my code is {code_a}")
+    await until(fake_api, CHAT, 2)
+    fake_api.send_text(CHAT, f"now it's {code_b.lower()}")
+    await until(fake_api, CHAT, 4)
+    fake_api.send_text(CHAT, f"I typed {code_b} again")  # same PEP now: the child's words
+    await until(fake_api, CHAT, 5)
+    sent = [(r["sender"], r["message"]) for r in fake_api.engine_requests]
+    assert sent == [
+        (sender_id(CHAT, pep_a), start_message(code_a.replace("-", ""))),
+        (sender_id(CHAT, pep_b), start_message(code_b.replace("-", ""))),
+        (sender_id(CHAT, pep_b), f"I typed {code_b} again"),
+    ]
+    assert linked_pep(CHAT) == pep_b
+
+
+async def test_a_refused_code_leaves_the_chat_in_its_conversation(
+    fake_api: FakeBotApi, polling_app: TelegramApplication
+) -> None:
+    fake_api.engine_reply = fake_engine
+    pep_a, code_a = new_pep()
+    _pep_b, code_b = new_pep()
+    link_conversation(code_b, "tg-someone-else")
+    fake_api.send_text(CHAT, f"/start {code_a}")
+    await until(fake_api, CHAT, 2)
+    fake_api.send_text(CHAT, f"/start {code_b}")
+    assert (await until(fake_api, CHAT, 3))[
+        -1
+    ] == "That code is already being used in another chat."
+    fake_api.send_text(CHAT, "/start ZZZZ-9999")  # unknown: the not-yet-linked conversation
+    await until(fake_api, CHAT, 4)
+    fake_api.send_text(CHAT, "still A")
+    await until(fake_api, CHAT, 5)
+    assert linked_pep(CHAT) == pep_a
+    assert fake_api.engine_requests[-1] == {"sender": sender_id(CHAT, pep_a), "message": "still A"}
+    assert fake_api.engine_requests[-2]["sender"] == sender_id(CHAT)
+
+
+async def test_a_chat_linked_before_per_pep_conversations_stays_in_its_conversation(
+    fake_api: FakeBotApi, polling_app: TelegramApplication
+) -> None:
+    fake_api.engine_reply = fake_engine
+    pep_id, code = new_pep()
+    link_conversation(code, sender_id(CHAT))  # how chats were linked before
+    sync_link(CHAT, sender_id(CHAT))
+    fake_api.send_text(CHAT, "my answer")
+    await until(fake_api, CHAT, 1)
+    fake_api.send_text(CHAT, f"/start {code}")
+    await until(fake_api, CHAT, 3)
+    assert {r["sender"] for r in fake_api.engine_requests} == {sender_id(CHAT)}
+    assert linked_pep(CHAT) == pep_id
 
 
 @pytest.mark.parametrize("down", ["closed port", "empty reply"])

@@ -25,8 +25,9 @@ NOW = datetime(2030, 1, 10, 9, 0, tzinfo=UTC)
 
 def linked_pep(chat_id: int, meeting: date) -> int:
     pep_id, code = new_pep(meeting)
-    link_conversation(code, sender_id(chat_id))  # what the engine's action does
-    sync_link(chat_id)  # what the channel does after the turn
+    conversation = sender_id(chat_id, pep_id)
+    link_conversation(code, conversation)  # what the engine's action does
+    sync_link(chat_id, conversation)  # what the channel does after the turn
     return pep_id
 
 
@@ -90,8 +91,9 @@ def test_a_new_pep_gets_its_own_reminder(telegram_settings: Settings) -> None:
         assert pep is not None
         pep.status = PepStatus.submitted
     second_id, code = new_pep(TODAY + timedelta(days=2))
-    link_conversation(code, sender_id(4001))
-    sync_link(4001)
+    # The chat's new PEP is a new conversation (tests/telegram/test_handlers.py).
+    link_conversation(code, sender_id(4001, second_id))
+    sync_link(4001, sender_id(4001, second_id))
     assert due_chat_peps() == [second_id]
 
 
