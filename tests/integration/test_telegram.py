@@ -194,3 +194,43 @@ async def test_engine_down_the_child_hears_not_saved(
     chat = CHAT + 9
     replies = await turn(fake_api, fake_api.message_update(chat, "my answer"), chat)
     assert [m["text"] for m in replies] == [NOT_SAVED_MESSAGE]
+
+
+async def to_a_typed_question(api: FakeBotApi, replies: list[dict[str, Any]], chat: int) -> None:
+    """Tap the first button while the bot offers any, until it asks for typed words."""
+    for _ in range(6):
+        keyboard = keyboard_of(replies[-1]) if replies else []
+        if not keyboard:
+            return
+        data = keyboard[0][0]["callback_data"]
+        replies = await turn(api, api.callback_update(chat, replies[-1], data), chat)
+    pytest.fail("the bot kept offering buttons")
+
+
+async def test_a_shared_phone_keeps_each_childs_answers_in_their_own_pep(
+    telegram_env: Stack, fake_api: FakeBotApi, polling: TelegramApplication
+) -> None:
+    """A's link, then B's, then A's again in one chat: each answer lands in its child's PEP."""
+    chat = CHAT + 11
+    pep_a, code_a = telegram_env.new_pep(5)
+    pep_b, code_b = telegram_env.new_pep(5)
+    words = {"a": "Swimming lessons A1", "b": "Football practice B1", "a2": "Painting club A2"}
+
+    async def link_and_answer(code: str, answer: str) -> list[dict[str, Any]]:
+        replies = await turn(fake_api, fake_api.message_update(chat, f"/start {code}"), chat)
+        await to_a_typed_question(fake_api, replies, chat)
+        await turn(fake_api, fake_api.message_update(chat, answer), chat)
+        return replies
+
+    await link_and_answer(code_a, words["a"])
+    await link_and_answer(code_b, words["b"])
+    again = await link_and_answer(code_a, words["a2"])
+    assert again[0]["text"].startswith("Welcome back!"), again
+
+    def saved(pep_id: int) -> set[str]:
+        return {a.text for a in telegram_env.answers(pep_id).values() if a.text}
+
+    assert {words["a"], words["a2"]} <= saved(pep_a)
+    assert words["b"] not in saved(pep_a)
+    assert saved(pep_b) & {words["a"], words["a2"]} == set()
+    assert words["b"] in saved(pep_b)

@@ -196,6 +196,20 @@ def test_a_child_goes_through_the_chat_in_the_browser(
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     shoot(page, "chat-tablet-end.png")
 
+    # Finish: the chat ends on this device and nothing of it is left for the next person.
+    finish = page.get_by_role("button", name="Finish")
+    expect(finish).to_be_visible()
+    assert finish.bounding_box()["height"] >= 44  # type: ignore[index]
+    finish.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="You've finished")).to_be_visible()
+    assert page.url == f"{app_url}/chat/finished"
+    expect(page.get_by_text("You can close this page")).to_be_visible()
+    check_accessibility(page, axe_script, "on the finished page")
+    page.goto(f"{app_url}/chat")  # the cookie is gone: the code page, not the chat
+    expect(page.get_by_label("Your code")).to_be_visible()
+    assert page.locator(".msg").count() == 0
+
     saved = stack.answers(pep_id)
     saved_texts = [a.text for a in saved.values() if a.text is not None]
     for question, answer in typed:
