@@ -167,7 +167,9 @@ async def chat_page(request: Request, code: str | None = None) -> Response:
 
 @router.get("/chat/finished", response_class=HTMLResponse)
 async def finished_page(request: Request) -> Response:
-    return _finished_page(request, FINISHED_TITLE, FINISHED_MESSAGE)
+    # Only a page: ending the session is the job of POST /chat/api/finish (a GET any site
+    # can link to must not end a child's chat).
+    return _start_page(request, error_title=FINISHED_TITLE, error=FINISHED_MESSAGE, finished=True)
 
 
 @router.post("/chat/start", response_class=HTMLResponse)
