@@ -21,7 +21,7 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.disclosure import respond_to_disclosure
+from actions.disclosure import SKIPPED, pass_on
 from bot.answerer import answerer_from_text
 from bot.engine_client import without_guard
 from bot.models import AnsweredBy
@@ -32,8 +32,7 @@ from pep_nlp.safeguarding import default_screen
 
 logger = logging.getLogger(__name__)
 
-#: The slot value of a skipped question; the store records it as skipped, never as text.
-SKIPPED = "__skipped__"
+__all__ = ["SKIPPED", "AnswerFormValidation", "save_answer", "screen_and_save"]
 
 #: The last action before the form when it is validating what the child just sent
 #: (Rasa 3 runs action_extract_slots after every message, before the form).
@@ -106,20 +105,29 @@ async def save_answer(
 async def screen_and_save(
     question_key: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> dict[str, Any]:
-    """The slot updates for a typed answer: saved, re-asked, or handed to safeguarding."""
+    """The slot updates for a typed answer: saved, re-asked, or passed on to the DSL.
+
+    The engine screens every message first; this second screen, before anything is saved,
+    catches what reaches the form another way (a "no" to the check, "I don't know").
+    A finding that needs context was already checked with the child, so it is saved.
+    """
     text = without_guard(text)
     finding = await asyncio.to_thread(default_screen().check, text)
-    if finding is not None:
-        await respond_to_disclosure(
+    if finding is not None and not finding.ask_first:
+
+        async def skip(key: str) -> bool:
+            return await save_answer(key, None, dispatcher, tracker, skipped=True)
+
+        passed = await pass_on(
             dispatcher,
             tracker,
             words=text,
             category=finding.category,
             source="answer_screen",
             question_key=question_key,
+            skip_question=skip,
         )
-        # Pause the form: the question stays unanswered until the child chooses to go on.
-        return {question_key: None, "paused": True, "after_disclosure": True}
+        return {question_key: None, **passed.slots}
     saved = await save_answer(question_key, text, dispatcher, tracker)
     return {question_key: text if saved else None}
 

@@ -1,16 +1,43 @@
-"""Telling the safeguarding lead and answering the child, shared by every detection path."""
+"""Passing a message on to the safeguarding lead and answering the child, for every path.
+
+Every flagged message is recorded (it joins the chat's open concern, so the DSL gets one
+alert), and the child is never stuck: bot.services.disclosure_flow decides whether this is
+the first time (the full reply), a second time at the same question (say something else or
+skip) or the third (the question is skipped and the next one asked).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.services.disclosure_flow import Step, decide, state_from_slots
 from bot.services.safeguarding import report_disclosure_for_conversation
 
+#: The slot value of a skipped question; the store records it as skipped, never as text.
+SKIPPED = "__skipped__"
 
-async def respond_to_disclosure(
+
+@dataclass(frozen=True)
+class PassedOn:
+    """What passing a message on changed: slot values, and whether the form goes on."""
+
+    slots: dict[str, Any]
+    resume_form: bool
+
+    def events(self) -> list[EventType]:
+        return [
+            *(SlotSet(name, value) for name, value in self.slots.items()),
+            SlotSet("resume_form", self.resume_form),
+        ]
+
+
+async def pass_on(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     *,
@@ -18,8 +45,13 @@ async def respond_to_disclosure(
     category: str,
     source: str,
     question_key: str | None,
-) -> None:
-    """Record and alert (the alert is sent in the background), then answer the child."""
+    skip_question: Any,
+) -> PassedOn:
+    """Record the message for the DSL, answer the child, and say what happens next.
+
+    `skip_question(key)` records a question as skipped (the form's own saving), returning
+    False if that failed; it is called only when the bot moves on past the question.
+    """
     await asyncio.to_thread(
         report_disclosure_for_conversation,
         tracker.sender_id,
@@ -29,8 +61,35 @@ async def respond_to_disclosure(
         question_key=question_key,
         message_id=tracker.latest_message.get("message_id"),
     )
-    if tracker.get_slot("after_disclosure"):
-        dispatcher.utter_message(response="utter_disclosure_followup")
-    else:
-        dispatcher.utter_message(response="utter_disclosure_response")
-    dispatcher.utter_message(response="utter_offer_carry_on")
+    state = state_from_slots(
+        tracker.get_slot("disclosure_question"),
+        tracker.get_slot("disclosure_count"),
+        tracker.get_slot("flagged_fingerprints"),
+    )
+    decision = decide(state, question_key, words)
+    slots: dict[str, Any] = {
+        "disclosure_question": decision.state.question,
+        "disclosure_count": float(decision.state.count),
+        "flagged_fingerprints": [list(p) for p in decision.state.fingerprints],
+        "after_disclosure": True,
+    }
+    told_before = bool(tracker.get_slot("after_disclosure") or state.fingerprints)
+    if decision.step is Step.first:
+        if told_before:
+            dispatcher.utter_message(response="utter_disclosure_followup")
+        else:
+            dispatcher.utter_message(response="utter_disclosure_response")
+        dispatcher.utter_message(response="utter_offer_carry_on")
+        return PassedOn({**slots, "paused": True}, resume_form=False)
+    thanks = "utter_disclosure_already" if decision.repeat else "utter_disclosure_followup"
+    dispatcher.utter_message(response=thanks)
+    if question_key is None:
+        dispatcher.utter_message(response="utter_offer_carry_on")
+        return PassedOn({**slots, "paused": True}, resume_form=False)
+    if decision.step is Step.again:
+        dispatcher.utter_message(response="utter_offer_skip_after_disclosure")
+        return PassedOn({**slots, "paused": False, question_key: None}, resume_form=True)
+    moved = await skip_question(question_key)
+    dispatcher.utter_message(response="utter_disclosure_move_on")
+    value = SKIPPED if moved else None
+    return PassedOn({**slots, "paused": False, question_key: value}, resume_form=True)

@@ -48,11 +48,18 @@ CORPORA = ("holbrook-missp.dat", "birkbeck-missp.dat")
 SEED = 20240607
 
 # How many variants to make per intent (start is left out: codes are not words).
+# Every safeguarding example gets a misspelled twin (issue 8: disclosures are misspelled
+# too); the controls children most often misspell get more than the rest.
 PER_INTENT = {
-    "inform": 25,
-    "safeguarding_concern": 45,
+    "inform": 60,
+    "safeguarding_concern": 10_000,
+    "stop": 14,
+    "dont_know": 16,
+    "change_answer": 16,
+    "skip": 20,
+    "help": 12,
 }
-DEFAULT_PER_INTENT = 5
+DEFAULT_PER_INTENT = 8
 SKIP_INTENTS = {"start"}
 # Words too short or too grammatical to be worth swapping (they make noise, not realism).
 STOP_WORDS = {"a", "i", "is", "it", "in", "on", "at", "to", "of", "me", "my", "an", "be", "do"}

@@ -5,6 +5,11 @@ in ../shared/data/spelling beside the repository (`$word` then its misspellings,
 Run once, review the diff, commit the lexicon; the app never reads the corpora at run time.
 
     .venv/app/bin/python bench/make_spelling_variants.py [--corpus-dir DIR]
+    .venv/app/bin/python bench/make_spelling_variants.py --check   # exit 1 if stale
+
+The words misspelled are every word of the lexicon (word lists, patterns, text speak and the
+hand-written spellings' targets), every word of the safeguarding training examples
+(nlu_data/safeguarding.yml), the forms of those words the corpora list, and KEY_WORDS.
 
 A misspelling is kept only when it is not itself an English word form (per the lookup
 lemmatizer's table), is at least three letters, has no spaces, and misspells only one of the
@@ -20,12 +25,18 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pep_nlp.pipeline import build_nlp  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_misspellings import common_english_words  # noqa: E402
+
 LEXICON = ROOT / "pep_nlp" / "data" / "safeguarding_lexicon.yml"
+SAFEGUARDING_NLU = ROOT / "nlu_data" / "safeguarding.yml"
 BEGIN = "# BEGIN GENERATED SPELLINGS"
 END = "# END GENERATED SPELLINGS"
 
@@ -225,6 +236,39 @@ def read_corpus(path: Path) -> dict[str, set[str]]:
     return variants
 
 
+def _pattern_words(pattern: str) -> set[str]:
+    words = set()
+    for slot in pattern.split():
+        for alternative in slot.removeprefix("=").removesuffix("?").split("|"):
+            if alternative and not alternative.startswith("@") and alternative not in ("*", "..."):
+                words.add(alternative.lower())
+    return words
+
+
+def lexicon_and_training_words() -> set[str]:
+    """Every word the screen's patterns and the safeguarding training examples use."""
+    text = LEXICON.read_text(encoding="utf-8")
+    hand_written = text.split(BEGIN, 1)[0] + (text.split(END, 1)[1] if END in text else "")
+    lexicon = yaml.safe_load(hand_written)
+    words: set[str] = set()
+    for listed in lexicon["words"].values():
+        words.update(str(w).lower() for w in listed)
+    for pattern in lexicon.get("guards", []) + lexicon.get("ask_first", []):
+        words |= _pattern_words(pattern)
+    for entries in lexicon["categories"].values():
+        for entry in entries:
+            for pattern in entry["patterns"]:
+                words |= _pattern_words(pattern)
+    for phrase in lexicon.get("text_speak", {}).values():
+        words.update(phrase.split())
+    words.update(str(w) for w in (lexicon.get("spellings") or {}).values())
+    training = yaml.safe_load(SAFEGUARDING_NLU.read_text(encoding="utf-8"))
+    for block in training["nlu"]:
+        for line in block.get("examples", "").splitlines():
+            words.update(re.findall(r"[a-z]+", line.lower()))
+    return {w for w in words if WORD.match(w)}
+
+
 def generate(corpus_dir: Path) -> dict[str, str]:
     nlp = build_nlp()
     table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")  # type: ignore[attr-defined]
@@ -233,12 +277,18 @@ def generate(corpus_dir: Path) -> dict[str, str]:
     for name in ("birkbeck-missp.dat", "holbrook-missp.dat"):
         for target, wrong in read_corpus(corpus_dir / name).items():
             corpus[target] |= wrong
+    # A misspelling that is itself a word (a corpus headword: "again" is listed as a
+    # misspelling of "against") would turn ordinary words into others: never kept.
+    english |= set(corpus) | common_english_words()
+    keys = lexicon_and_training_words() | set(KEY_WORDS)
+    # The forms the corpora list of those words ("hitting", "touched").
+    keys |= {t for t in corpus if str(table.get(t, t)) in keys}
     claimed: dict[str, set[str]] = defaultdict(set)
     for target, wrong in corpus.items():
         for w in wrong:
             claimed[w].add(target)
     out: dict[str, str] = {}
-    for target in sorted(set(KEY_WORDS)):
+    for target in sorted(keys):
         for w in sorted(corpus.get(target, ())):
             if (
                 WORD.match(w)
@@ -269,6 +319,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     shared = Path(__file__).resolve().parents[2] / "shared"  # beside the repository
     parser.add_argument("--corpus-dir", type=Path, default=shared / "data" / "spelling")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the lexicon is stale")
     args = parser.parse_args()
     spellings = generate(args.corpus_dir)
     text = LEXICON.read_text(encoding="utf-8")
@@ -279,6 +330,12 @@ def main() -> None:
         text = before + block + after
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
+    if args.check:
+        if text != LEXICON.read_text(encoding="utf-8"):
+            print(f"{LEXICON.relative_to(ROOT)}: generated spellings are stale; rerun {__file__}")
+            raise SystemExit(1)
+        print(f"{LEXICON.relative_to(ROOT)}: generated spellings are up to date")
+        return
     LEXICON.write_text(text, encoding="utf-8")
     print(f"{len(spellings)} misspellings written to {LEXICON.relative_to(ROOT)}")
 

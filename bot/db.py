@@ -41,7 +41,10 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front, so busy_timeout applies. A deferred
+        # transaction that reads and then writes after another writer committed fails at
+        # once with "database is locked" (WAL snapshot), which lost disclosures under load.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -27,6 +27,7 @@ from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_ROLE,
     ENTITY_ATTRIBUTE_START,
     ENTITY_ATTRIBUTE_TYPE,
     ENTITY_ATTRIBUTE_VALUE,
@@ -39,6 +40,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from pep_nlp.control_gate import ANSWER_INTENT, ControlGate, default_gate
 from pep_nlp.safeguarding import (
     DEFAULT_LEXICON,
     Finding,
@@ -50,6 +52,58 @@ logger = logging.getLogger(__name__)
 
 INTENT_NAME = "safeguarding_concern"
 CATEGORY_ENTITY = "safeguarding_category"
+ASK_FIRST_ROLE = "ask_first"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ControlPhraseGate(GraphComponent, IntentClassifier):  # type: ignore[misc]
+    """Keeps a control intent (skip, stop, change...) only for a plain control phrase.
+
+    Place it after DIETClassifier and before SafeguardingOverride. A message the classifier
+    reads as a control intent but that carries content becomes `inform`, so the form saves
+    the child's words as their answer (pep_nlp.control_gate).
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    def __init__(self, config: dict[str, Any], gate: ControlGate) -> None:
+        self.component_config = config
+        self._gate = gate
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ControlPhraseGate:
+        return cls(config, default_gate())  # a malformed phrases file stops the start-up
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            name, text = intent.get(INTENT_NAME_KEY), message.get(TEXT)
+            if not isinstance(name, str) or not isinstance(text, str):
+                continue
+            if self._gate.gated_intent(name, text) == ANSWER_INTENT and name != ANSWER_INTENT:
+                _promote(message, ANSWER_INTENT, float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0))
+                logger.info("Control phrase gate: %s carried content, kept as an answer", name)
+        return messages
+
+
+def _promote(message: Message, name: str, confidence: float) -> None:
+    """Make `name` the intent, first in the ranking, at the confidence the top guess had."""
+    intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+    others = [
+        ranked
+        for ranked in message.get(INTENT_RANKING_KEY) or []
+        if ranked.get(INTENT_NAME_KEY) != name
+    ]
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [dict(intent), *others], add_to_output=True)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -90,7 +144,10 @@ class SafeguardingOverride(GraphComponent, IntentClassifier):  # type: ignore[mi
             if finding is not None:
                 _override(message, finding)
                 logger.info(
-                    "Safeguarding override: category=%s rule=%s", finding.category, finding.rule
+                    "Safeguarding override: category=%s rule=%s ask_first=%s",
+                    finding.category,
+                    finding.rule,
+                    finding.ask_first,
                 )
         return messages
 
@@ -121,13 +178,14 @@ def _override(message: Message, finding: Finding) -> None:
     entities = [
         e for e in message.get(ENTITIES) or [] if e.get(ENTITY_ATTRIBUTE_TYPE) != CATEGORY_ENTITY
     ]
-    entities.append(
-        {
-            ENTITY_ATTRIBUTE_TYPE: CATEGORY_ENTITY,
-            ENTITY_ATTRIBUTE_VALUE: finding.category,
-            ENTITY_ATTRIBUTE_START: 0,
-            ENTITY_ATTRIBUTE_END: len(text),
-            EXTRACTOR: SafeguardingOverride.__name__,
-        }
-    )
+    entity = {
+        ENTITY_ATTRIBUTE_TYPE: CATEGORY_ENTITY,
+        ENTITY_ATTRIBUTE_VALUE: finding.category,
+        ENTITY_ATTRIBUTE_START: 0,
+        ENTITY_ATTRIBUTE_END: len(text),
+        EXTRACTOR: SafeguardingOverride.__name__,
+    }
+    if finding.ask_first:  # the dialogue checks with the child before alerting anyone
+        entity[ENTITY_ATTRIBUTE_ROLE] = ASK_FIRST_ROLE
+    entities.append(entity)
     message.set(ENTITIES, entities, add_to_output=True)

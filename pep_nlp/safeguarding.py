@@ -57,6 +57,9 @@ CATEGORIES: tuple[str, ...] = (
 class Finding:
     category: str  # one of CATEGORIES
     rule: str  # id of the lexicon entry that matched (safe to log: no child text)
+    # True when the match needs context a pattern cannot see (a joke marker, a negation,
+    # hyperbole about school work): the child is asked before anyone is alerted.
+    ask_first: bool = False
 
 
 class LexiconError(ValueError):
@@ -121,10 +124,12 @@ class _Normaliser:
             {w for w in spellings.values() if len(w) >= _FUZZY_MIN_LENGTH}, lemma_table
         )
 
-    def words(self, raw_tokens: Iterable[str]) -> list[str]:
+    def words(self, raw_tokens: Iterable[str], *, as_written: bool = False) -> list[str]:
+        """`as_written` is for the lexicon's own words: text speak and contractions are
+        expanded, but nothing is squeezed or corrected (a pattern's "kkk" stays "kkk")."""
         words: list[str] = []
         for raw in raw_tokens:
-            words.extend(self._word(raw, words[-1] if words else ""))
+            words.extend(self._word(raw, words[-1] if words else "", as_written))
         return self._apply_text_speak(words)
 
     def lemma(self, word: str) -> str:
@@ -133,7 +138,7 @@ class _Normaliser:
             return fixed
         return str(self._lemmas.get(word, word)).lower()
 
-    def _word(self, raw: str, previous: str) -> list[str]:
+    def _word(self, raw: str, previous: str, as_written: bool = False) -> list[str]:
         text = _EMOJI_MODIFIERS.sub("", raw.lower().replace("\u2019", "'"))
         if not text.strip():
             return []
@@ -147,6 +152,8 @@ class _Normaliser:
             return ["to"]
         if text in _CONTRACTION_TAILS:
             return [_CONTRACTION_TAILS[text]]
+        if as_written:
+            return [text]
         text = self._squeeze(text)
         if text in self._spellings:
             return [self._spellings[text]]
@@ -169,7 +176,9 @@ class _Normaliser:
         return text
 
     def _squeeze(self, text: str) -> str:
-        """'hurtsss' -> 'hurts', 'killll' -> 'kill': keep the first known squeezed form."""
+        """'hurtsss' -> 'hurts', 'killll' -> 'kill': the first squeezed form that is a known
+        word, else the word as typed. Squeezing never makes a word the child did not type
+        ("kkk" is not squeezed to "k", nor "kk" read as anything but "kk")."""
         if not _RUN_OF_THREE.search(text) or self._is_known(text):
             return text
         double = _RUN_OF_THREE.sub(r"\1\1", text)
@@ -177,7 +186,7 @@ class _Normaliser:
         for candidate in (double, single):
             if self._is_known(candidate):
                 return candidate
-        return double
+        return text
 
     def _is_known(self, text: str) -> bool:
         return text in self._known or text in self._lemmas or text in self._spellings
@@ -246,6 +255,7 @@ class _Lexicon:
     spellings: dict[str, str]
     lemma_fixes: dict[str, str]
     guards: tuple[str, ...]
+    ask_first: tuple[str, ...]
     entries: tuple[_Entry, ...]
 
 
@@ -267,10 +277,14 @@ def load_lexicon(path: Path = DEFAULT_LEXICON) -> _Lexicon:
         spellings=_string_map(data.get("spellings", {}), "spellings"),
         lemma_fixes=_string_map(data.get("lemma_fixes", {}), "lemma_fixes"),
         guards=tuple(_strings(data.get("guards", []), "guards")),
+        ask_first=tuple(_strings(data.get("ask_first", []), "ask_first")),
         entries=tuple(_entries(_mapping(data.get("categories"), "categories"))),
     )
-    for pattern in lexicon.guards:
-        _check_pattern(pattern, "guards", word_lists)
+    for pattern in (*lexicon.guards, *lexicon.ask_first):
+        _check_pattern(pattern, "guards and ask_first", word_lists)
+    for name in (_NEGATIONS, _JOKE_MARKERS):
+        if name not in word_lists:
+            raise LexiconError(f"the word list '{name}' is missing")
     for entry in lexicon.entries:
         for pattern in (*entry.patterns, *entry.unless):
             _check_pattern(pattern, f"entry '{entry.id}' ({entry.category})", word_lists)
@@ -410,13 +424,21 @@ class _Compiler:
                 self._word_lists[alternative[1:]] if alternative.startswith("@") else (alternative,)
             )
             for word in raw:
-                words.update(self._normaliser.words([word]))
+                words.update(self._normaliser.words([word], as_written=True))
         return words
 
 
 # --- the screen ---------------------------------------------------------------------------
 
 _GUARD_KEY = "#guard"
+_ASK_FIRST_KEY = "#ask_first"
+# Word lists the screen itself reads (lexicon `words:`): a negation just before a match
+# ("nobody hurts me") or a joke marker anywhere ("lol") turns an alert into a question.
+_NEGATIONS = "negation"
+_JOKE_MARKERS = "joke_marker"
+_NEGATION_REACH = 3  # words before the match
+#: Messages with fewer letters and digits than this never match: "k", "x", "kk", "ok".
+MIN_SCREENED_CHARS = 3
 
 
 class SafeguardingScreen:
@@ -434,6 +456,10 @@ class SafeguardingScreen:
                 self._vetoes.add(_unless_key(entry.id), compiler.compile_all(entry.unless))
         if lexicon.guards:
             self._vetoes.add(_GUARD_KEY, compiler.compile_all(lexicon.guards))
+        if lexicon.ask_first:
+            self._vetoes.add(_ASK_FIRST_KEY, compiler.compile_all(lexicon.ask_first))
+        self._negations = _lemmas_of(self._normaliser, lexicon.word_lists[_NEGATIONS])
+        self._joke_markers = _lemmas_of(self._normaliser, lexicon.word_lists[_JOKE_MARKERS])
         self._rank = {category: rank for rank, category in enumerate(CATEGORIES)}
         self._order = {entry.id: order for order, entry in enumerate(lexicon.entries)}
 
@@ -441,6 +467,8 @@ class SafeguardingScreen:
         return self.check_doc(self._nlp.make_doc(text))
 
     def check_doc(self, doc: Doc) -> Finding | None:
+        if sum(ch.isalnum() for ch in doc.text) < MIN_SCREENED_CHARS:
+            return None
         words = self._normaliser.words(token.text for token in doc if not token.is_space)
         if not words:
             return None
@@ -451,18 +479,42 @@ class SafeguardingScreen:
         for key, start, end in self._vetoes(normalised):
             vetoes.setdefault(strings[key], []).append((start, end))
         guards = vetoes.get(_GUARD_KEY, [])
-        best: _Entry | None = None
+        # An immediate finding beats one that needs context, whatever their categories.
+        best: tuple[tuple[bool, int, int], Finding] | None = None
         for key, start, end in self._matcher(normalised):
             entry = self._entries[strings[key]]
             blockers = guards + vetoes.get(_unless_key(entry.id), [])
             if any(s < end and start < e for s, e in blockers):
                 continue
-            if best is None or self._precedence(entry) < self._precedence(best):
-                best = entry
-        return Finding(best.category, best.id) if best else None
+            ask_first = self._needs_context(lemmas, vetoes, start, end)
+            rank = (ask_first, *self._precedence(entry))
+            if best is None or rank < best[0]:
+                best = (rank, Finding(entry.category, entry.id, ask_first))
+        return best[1] if best else None
+
+    def _needs_context(
+        self,
+        lemmas: list[str],
+        vetoes: dict[str, list[tuple[int, int]]],
+        start: int,
+        end: int,
+    ) -> bool:
+        if any(s < end and start < e for s, e in vetoes.get(_ASK_FIRST_KEY, [])):
+            return True
+        if any(
+            lemma in self._negations for lemma in lemmas[max(0, start - _NEGATION_REACH) : start]
+        ):
+            return True
+        return any(lemma in self._joke_markers for lemma in lemmas)
 
     def _precedence(self, entry: _Entry) -> tuple[int, int]:
         return self._rank[entry.category], self._order[entry.id]
+
+
+def _lemmas_of(normaliser: _Normaliser, words: Iterable[str]) -> frozenset[str]:
+    return frozenset(
+        normaliser.lemma(w) for word in words for w in normaliser.words([word], as_written=True)
+    )
 
 
 def _unless_key(entry_id: str) -> str:

@@ -30,6 +30,7 @@ def tracker_for(
     active_loop: str | None = None,
     previous_action: str = "action_extract_slots",  # what Rasa 3 runs after a message
     events: list[dict[str, Any]] | None = None,
+    message_id: str | None = None,
 ) -> Tracker:
     return Tracker(
         sender_id=sender,
@@ -38,7 +39,7 @@ def tracker_for(
             "text": text,
             "intent": {"name": intent, "confidence": 1.0},
             "entities": entities or [],
-            "message_id": f"msg-{abs(hash((sender, text)))}",
+            "message_id": message_id or f"msg-{abs(hash((sender, text)))}",
         },
         events=[{"event": "action", "name": previous_action}, *(events or [])],
         paused=False,

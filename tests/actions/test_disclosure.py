@@ -1,4 +1,4 @@
-"""Disclosures: the screen and a sure classifier alert at once; an unsure classifier asks."""
+"""Disclosures: answered at once, checked with the child when unsure, and never a trap."""
 
 from __future__ import annotations
 
@@ -10,17 +10,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from actions.safeguarding import ActionHandleDisclosure, ActionNotADisclosure
-from bot.models import Answer, SafeguardingConcern
+from actions.safeguarding import ActionCheckAgain, ActionHandleDisclosure, ActionNotADisclosure
+from bot.models import Answer, ConcernMessage, SafeguardingConcern
 from tests.actions.helpers import DOMAIN, linked_pep, tracker_for
+
+SCREENED = [{"entity": "safeguarding_category", "value": "running_away_homelessness"}]
 
 
 async def _run(
     action: Action, sender: str, text: str, **kwargs: Any
 ) -> tuple[list[Any], list[str]]:
     dispatcher = CollectingDispatcher()
-    tracker = tracker_for(sender, text, intent="safeguarding_concern", **kwargs)
-    tracker.latest_message["intent"]["confidence"] = kwargs.pop("confidence", 1.0)
+    confidence = kwargs.pop("confidence", 1.0)
+    kwargs.setdefault("intent", "safeguarding_concern")
+    tracker = tracker_for(sender, text, **kwargs)
+    tracker.latest_message["intent"]["confidence"] = confidence
     events = await action.run(dispatcher, tracker, DOMAIN)
     return list(events), [m["response"] for m in dispatcher.messages]
 
@@ -29,6 +33,10 @@ def _concerns(engine: Engine) -> list[tuple[str, str | None, str]]:
     with Session(engine) as session:
         rows = session.scalars(select(SafeguardingConcern)).all()
         return [(c.category, c.question_key, c.words) for c in rows]
+
+
+def _slots(events: list[Any]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
 async def test_a_screened_disclosure_is_answered_and_recorded_at_once(committed_db: Engine) -> None:
@@ -40,20 +48,31 @@ async def test_a_screened_disclosure_is_answered_and_recorded_at_once(committed_
     )  # fmt: skip
     assert said == ["utter_disclosure_response", "utter_offer_carry_on"]
     assert SlotSet("paused", True) in events
+    assert SlotSet("resume_form", False) in events
     assert _concerns(committed_db) == [("physical_abuse", "hard", "he hits me")]
+
+
+async def test_a_finding_that_needs_context_is_checked_with_the_child(
+    committed_db: Engine,
+) -> None:
+    linked_pep(committed_db, "d-ctx")
+    entities = [{"entity": "safeguarding_category", "value": "neglect", "role": "ask_first"}]
+    events, said = await _run(
+        ActionHandleDisclosure(), "d-ctx", "i like being left alone to read", entities=entities,
+        slots={"requested_slot": "helps_learn"}, active_loop="reflection_form",
+    )  # fmt: skip
+    assert said == ["utter_check_disclosure"]
+    assert SlotSet("pending_category", "neglect") in events
+    assert _concerns(committed_db) == []
 
 
 async def test_an_unsure_classifier_asks_then_yes_tells_the_dsl(committed_db: Engine) -> None:
     linked_pep(committed_db, "d-2")
-    tracker_slots = {"requested_slot": "friends"}
-    dispatcher = CollectingDispatcher()
-    tracker = tracker_for(
-        "d-2", "nobody at home talks to me", intent="safeguarding_concern",
-        slots=tracker_slots, active_loop="reflection_form",
+    events, said = await _run(
+        ActionHandleDisclosure(), "d-2", "nobody at home talks to me",
+        slots={"requested_slot": "friends"}, active_loop="reflection_form",
     )  # fmt: skip
-    tracker.latest_message["intent"]["confidence"] = 0.6
-    events = await ActionHandleDisclosure().run(dispatcher, tracker, DOMAIN)
-    assert [m["response"] for m in dispatcher.messages] == ["utter_check_disclosure"]
+    assert said == ["utter_check_disclosure"]
     assert SlotSet("pending_words", "nobody at home talks to me") in events
     assert _concerns(committed_db) == []
 
@@ -78,3 +97,79 @@ async def test_an_unsure_classifier_and_no_keeps_the_words_as_the_answer(
     with Session(committed_db) as session:
         answer = session.scalars(select(Answer).where(Answer.pep_id == pep_id)).one()
         assert answer.text == "i'll pass on lunch club"
+
+
+async def test_neither_yes_nor_no_is_asked_once_more_then_the_words_are_kept(
+    committed_db: Engine,
+) -> None:
+    pep_id = linked_pep(committed_db, "d-4")
+    slots: dict[str, Any] = {
+        "disclosure_unsure": True, "pending_words": "i play on my own at break",
+        "pending_question": "friends", "answered_by": "child", "check_repeats": 0.0,
+    }  # fmt: skip
+    events, said = await _run(ActionCheckAgain(), "d-4", "what", intent="inform", slots=slots)
+    assert said == ["utter_check_disclosure_again"]
+    slots.update(_slots(events))
+    events, said = await _run(ActionCheckAgain(), "d-4", "what", intent="inform", slots=slots)
+    assert said == ["utter_not_a_disclosure", "utter_help_is_there"]
+    assert SlotSet("resume_after_check", True) in events
+    assert _concerns(committed_db) == []
+    with Session(committed_db) as session:
+        answer = session.scalars(select(Answer).where(Answer.pep_id == pep_id)).one()
+        assert answer.text == "i play on my own at break"
+
+
+async def test_the_same_disclosure_five_times_moves_on_with_one_concern(
+    committed_db: Engine,
+) -> None:
+    """The Year 9 child who was asked the same question for ever, and the DSL who got 31
+    alerts: now one concern holds all five messages and the child is past the question."""
+    pep_id = linked_pep(committed_db, "d-5", year_group=9)
+    text = "i dont want to go home after school"
+    slots: dict[str, Any] = {"answered_by": "child"}
+    asked = ["attendance"]
+    said_each: list[list[str]] = []
+    for turn in range(5):
+        in_form = not slots.get("paused")
+        slots["requested_slot"] = asked[-1] if in_form else None
+        events, said = await _run(
+            ActionHandleDisclosure(), "d-5", text, entities=SCREENED, slots=dict(slots),
+            active_loop="reflection_form" if in_form else None, message_id=f"m{turn}",
+        )  # fmt: skip
+        said_each.append(said)
+        slots.update(_slots(events))
+        if slots.get("resume_form") and slots.get(asked[-1]) == "__skipped__":
+            asked.append({"attendance": "behaviour_support"}.get(asked[-1], "get_better_at"))
+    assert said_each[0] == ["utter_disclosure_response", "utter_offer_carry_on"]
+    assert said_each[1] == ["utter_disclosure_already", "utter_offer_skip_after_disclosure"]
+    assert said_each[2] == ["utter_disclosure_already", "utter_disclosure_move_on"]
+    assert said_each[3] == ["utter_disclosure_already", "utter_offer_skip_after_disclosure"]
+    assert said_each[4] == ["utter_disclosure_already", "utter_disclosure_move_on"]
+    assert asked == ["attendance", "behaviour_support", "get_better_at"]
+    with Session(committed_db) as session:
+        concern = session.scalars(select(SafeguardingConcern)).one()
+        assert concern.message_count == 5
+        assert session.scalars(select(ConcernMessage.words)).all() == [text] * 5
+        skipped = session.scalars(
+            select(Answer.question_key).where(Answer.pep_id == pep_id, Answer.skipped)
+        ).all()
+        assert sorted(skipped) == ["attendance", "behaviour_support"]
+        assert session.scalars(select(Answer.text).where(Answer.text == text)).all() == []
+
+
+async def test_something_already_passed_on_is_not_checked_again(committed_db: Engine) -> None:
+    linked_pep(committed_db, "d-6")
+    slots: dict[str, Any] = {"requested_slot": "hard"}
+    events, _ = await _run(
+        ActionHandleDisclosure(), "d-6", "my dad hits me", entities=SCREENED, slots=slots,
+        active_loop="reflection_form", message_id="a",
+    )  # fmt: skip
+    slots.update(_slots(events))
+    slots.update({"paused": False, "requested_slot": "friends"})
+    events, said = await _run(
+        ActionHandleDisclosure(), "d-6", "my dad hits me", slots=slots,
+        active_loop="reflection_form", message_id="b",
+    )  # fmt: skip
+    assert "utter_check_disclosure" not in said
+    assert said[0] == "utter_disclosure_already"
+    assert len(_concerns(committed_db)) == 1
