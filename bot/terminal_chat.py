@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from bot.engine_client import NOT_SAVED_MESSAGE, as_typed_text, start_message
+from bot.security import keyed_hash, normalise_code
 from bot.settings import get_settings
 
 
@@ -35,7 +36,11 @@ def _terminal_sender_id(path: Path) -> str:
 def main() -> int:
     settings = get_settings()
     code_file = settings.var_dir / "demo-invite"
+    code = code_file.read_text().strip() if code_file.exists() else ""
+    # A conversation is bound to one PEP for good: each code gets its own conversation.
     sender = _terminal_sender_id(settings.var_dir / "demo-chat-id")
+    if code:
+        sender += "-" + keyed_hash("terminal:" + normalise_code(code))[:12]
     with httpx.Client(base_url=settings.rasa_url, timeout=60) as client:
         try:
             client.get("/")
@@ -43,7 +48,7 @@ def main() -> int:
             print(f"The engine is not answering at {settings.rasa_url}. Is 'make run' running?")
             return 1
         # The same structured start message the web chat and Telegram send.
-        first = start_message(code_file.read_text().strip()) if code_file.exists() else "hi"
+        first = start_message(code) if code else "hi"
         print(f"you> {first}")
         while True:
             # Nothing back means the engine dropped the turn (its action server is down).
