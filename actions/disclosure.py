@@ -46,11 +46,13 @@ async def pass_on(
     source: str,
     question_key: str | None,
     skip_question: Any,
+    message_id: str | None = None,
 ) -> PassedOn:
     """Record the message for the DSL, answer the child, and say what happens next.
 
     `skip_question(key)` records a question as skipped (the form's own saving), returning
     False if that failed; it is called only when the bot moves on past the question.
+    `message_id` identifies the words for de-duplication (default: the latest message's).
     """
     await asyncio.to_thread(
         report_disclosure_for_conversation,
@@ -59,7 +61,7 @@ async def pass_on(
         category=category,
         source=source,
         question_key=question_key,
-        message_id=tracker.latest_message.get("message_id"),
+        message_id=message_id or tracker.latest_message.get("message_id"),
     )
     state = state_from_slots(
         tracker.get_slot("disclosure_question"),

@@ -15,6 +15,7 @@ Something already passed on in this chat is never checked again: it is passed on
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -24,7 +25,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.answer_form import save_answer, screen_and_save
 from actions.disclosure import pass_on
+from bot.check_reply import yes_or_no
 from bot.services.disclosure_flow import fingerprint, is_repeat, state_from_slots
+from bot.services.safeguarding import report_disclosure_for_conversation
 from pep_nlp.disclosure_policy import Route, route_for
 from pep_nlp.safeguarding import Finding
 
@@ -69,13 +72,14 @@ async def _pass_on(
     words: str,
     category: str,
     question: str | None,
+    message_id: str | None = None,
 ) -> list[EventType]:
     async def skip(key: str) -> bool:
         return await save_answer(key, None, dispatcher, tracker, skipped=True)
 
     passed = await pass_on(
         dispatcher, tracker, words=words, category=category, source="engine",
-        question_key=question, skip_question=skip,
+        question_key=question, skip_question=skip, message_id=message_id,
     )  # fmt: skip
     return [*passed.events(), *_clear_check()]
 
@@ -87,12 +91,8 @@ class ActionHandleDisclosure(Action):  # type: ignore[misc]  # rasa-sdk ships no
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.get_slot("disclosure_unsure"):  # the child said yes to the check
-            words = str(tracker.get_slot("pending_words") or "")
-            category = str(tracker.get_slot("pending_category") or CLASSIFIER_CATEGORY)
-            return await _pass_on(
-                dispatcher, tracker, words, category, tracker.get_slot("pending_question")
-            )
+        if tracker.get_slot("disclosure_unsure"):
+            return await _answer_to_check(dispatcher, tracker)
         message = tracker.latest_message
         words, question = str(message.get("text") or ""), _question(tracker)
         finding = screen_finding(message)
@@ -128,6 +128,45 @@ class ActionHandleDisclosure(Action):  # type: ignore[misc]  # rasa-sdk ships no
         ]
 
 
+async def _answer_to_check(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The reply to the check: a yes (or anything flagged) passes the words on; a "no ..."
+    keeps them as the answer, unless the reply itself is a disclosure."""
+    reply = str(tracker.latest_message.get("text") or "")
+    finding = screen_finding(tracker.latest_message)
+    if yes_or_no(reply) is False and (finding is None or finding.ask_first):
+        events, question = await _keep_as_answer(dispatcher, tracker)
+        return [*events, SlotSet("resume_form", question)]
+    words = str(tracker.get_slot("pending_words") or "")
+    category = str(tracker.get_slot("pending_category") or CLASSIFIER_CATEGORY)
+    question = tracker.get_slot("pending_question")
+    # The checked words were said in an earlier message: their own key for de-duplication.
+    checked_id = f"{tracker.latest_message.get('message_id')}:checked"
+    events = await _pass_on(dispatcher, tracker, words, category, question, checked_id)
+    if not reply.startswith("/") and len(reply.split()) >= 3:  # more was said: keep it too
+        await asyncio.to_thread(
+            report_disclosure_for_conversation, tracker.sender_id, words=reply,
+            category=finding.category if finding else CLASSIFIER_CATEGORY, source="engine",
+            question_key=question, message_id=tracker.latest_message.get("message_id"),
+        )  # fmt: skip
+    return events
+
+
+async def _keep_as_answer(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> tuple[list[EventType], bool]:
+    """Save the checked words as the answer they were; (events, whether a question waits)."""
+    question = tracker.get_slot("pending_question")
+    words = tracker.get_slot("pending_words")
+    events = _clear_check()
+    if question and words:
+        updates = await screen_and_save(question, str(words), dispatcher, tracker)
+        events += [SlotSet(name, value) for name, value in updates.items()]
+    responses = [str(m.get("response")) for m in dispatcher.messages]
+    if not any(r.startswith("utter_disclosure") for r in responses):
+        dispatcher.utter_message(response="utter_not_a_disclosure")
+    return events, bool(question)
+
+
 class ActionNotADisclosure(Action):  # type: ignore[misc]
     """The child said the message was not about harm: keep it as the answer it was."""
 
@@ -137,17 +176,8 @@ class ActionNotADisclosure(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        question = tracker.get_slot("pending_question")
-        words = tracker.get_slot("pending_words")
-        events = _clear_check()
-        if question and words:
-            updates = await screen_and_save(question, str(words), dispatcher, tracker)
-            events += [SlotSet(name, value) for name, value in updates.items()]
-        if not any(
-            str(m.get("response")).startswith("utter_disclosure") for m in dispatcher.messages
-        ):
-            dispatcher.utter_message(response="utter_not_a_disclosure")
-        return [*events, SlotSet("resume_after_check", bool(question))]
+        events, question = await _keep_as_answer(dispatcher, tracker)
+        return [*events, SlotSet("resume_after_check", question)]
 
 
 class ActionCheckAgain(Action):  # type: ignore[misc]
@@ -163,6 +193,12 @@ class ActionCheckAgain(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        reply = yes_or_no(str(tracker.latest_message.get("text") or ""))
+        if reply is True:
+            events = await _answer_to_check(dispatcher, tracker)
+            return [*events, SlotSet("resume_after_check", False)]
+        if reply is False:
+            return await ActionNotADisclosure().run(dispatcher, tracker, domain)
         asked = float(tracker.get_slot("check_repeats") or 0)
         if asked < 1:
             dispatcher.utter_message(response="utter_check_disclosure_again")

@@ -173,3 +173,36 @@ async def test_something_already_passed_on_is_not_checked_again(committed_db: En
     assert "utter_check_disclosure" not in said
     assert said[0] == "utter_disclosure_already"
     assert len(_concerns(committed_db)) == 1
+
+
+CHECKING = {"disclosure_unsure": True, "pending_words": "nobody at home talks to me",
+            "pending_question": "friends", "answered_by": "child"}  # fmt: skip
+
+
+async def test_no_im_safe_to_the_check_is_a_no_whatever_the_classifier_says(
+    committed_db: Engine,
+) -> None:
+    """The classifier reads "no im safe" as a disclosure: a yes would alert the DSL about a
+    child who said they were fine."""
+    pep_id = linked_pep(committed_db, "d-7")
+    events, said = await _run(ActionHandleDisclosure(), "d-7", "no im safe", slots=CHECKING)
+    assert said == ["utter_not_a_disclosure"]
+    assert SlotSet("resume_form", True) in events
+    assert _concerns(committed_db) == []
+    with Session(committed_db) as session:
+        answer = session.scalars(select(Answer).where(Answer.pep_id == pep_id)).one()
+        assert answer.text == "nobody at home talks to me"
+
+
+async def test_yes_with_more_keeps_both_messages_in_one_concern(committed_db: Engine) -> None:
+    linked_pep(committed_db, "d-8")
+    reply = "yes my uncle shouts at me every night"
+    _, said = await _run(ActionCheckAgain(), "d-8", reply, intent="inform", slots=CHECKING)
+    assert said == ["utter_disclosure_response", "utter_offer_carry_on"]
+    with Session(committed_db) as session:
+        concern = session.scalars(select(SafeguardingConcern)).one()
+        assert concern.message_count == 2
+        assert session.scalars(select(ConcernMessage.words)).all() == [
+            "nobody at home talks to me",
+            reply,
+        ]
