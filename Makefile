@@ -83,6 +83,7 @@ screenshots: train web-test-deps
 
 test-data:
 	@scripts/validate-data.sh
+	@scripts/check-generated.sh
 
 test-stories:
 	@$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --out var/results --fail-on-prediction-errors --quiet

@@ -48,11 +48,11 @@ CORPORA = ("holbrook-missp.dat", "birkbeck-missp.dat")
 SEED = 20240607
 
 # How many variants to make per intent (start is left out: codes are not words).
-# Every safeguarding example gets a misspelled twin (issue 8: disclosures are misspelled
-# too); the controls children most often misspell get more than the rest.
+# Disclosures are misspelled too (issue 8): many safeguarding examples get a misspelled
+# twin; the controls children most often misspell get more than the rest.
 PER_INTENT = {
     "inform": 60,
-    "safeguarding_concern": 10_000,
+    "safeguarding_concern": 300,
     "stop": 14,
     "dont_know": 16,
     "change_answer": 16,

@@ -9,7 +9,7 @@ Run once, review the diff, commit the lexicon; the app never reads the corpora a
 
 The words misspelled are every word of the lexicon (word lists, patterns, text speak and the
 hand-written spellings' targets), every word of the safeguarding training examples
-(nlu_data/safeguarding.yml), the forms of those words the corpora list, and KEY_WORDS.
+(`safeguarding_concern` in nlu_data/*.yml), the forms of those words the corpora list, and KEY_WORDS.
 
 A misspelling is kept only when it is not itself an English word form (per the lookup
 lemmatizer's table), is at least three letters, has no spaces, and misspells only one of the
@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_misspellings import common_english_words  # noqa: E402
 
 LEXICON = ROOT / "pep_nlp" / "data" / "safeguarding_lexicon.yml"
-SAFEGUARDING_NLU = ROOT / "nlu_data" / "safeguarding.yml"
+NLU_DIR = ROOT / "nlu_data"
 BEGIN = "# BEGIN GENERATED SPELLINGS"
 END = "# END GENERATED SPELLINGS"
 
@@ -262,10 +262,13 @@ def lexicon_and_training_words() -> set[str]:
     for phrase in lexicon.get("text_speak", {}).values():
         words.update(phrase.split())
     words.update(str(w) for w in (lexicon.get("spellings") or {}).values())
-    training = yaml.safe_load(SAFEGUARDING_NLU.read_text(encoding="utf-8"))
-    for block in training["nlu"]:
-        for line in block.get("examples", "").splitlines():
-            words.update(re.findall(r"[a-z]+", line.lower()))
+    for path in sorted(NLU_DIR.glob("*.yml")):  # hand-written; generated/ is below
+        training = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for block in training.get("nlu") or []:
+            if block.get("intent") != "safeguarding_concern":
+                continue
+            for line in block.get("examples", "").splitlines():
+                words.update(re.findall(r"[a-z]+", line.lower()))
     return {w for w in words if WORD.match(w)}
 
 

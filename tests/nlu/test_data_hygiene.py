@@ -83,9 +83,9 @@ def test_training_is_balanced_and_small_enough():
         if intent not in {"inform", "safeguarding_concern"}:
             assert 40 <= n <= 90, (intent, n)
     assert counts["inform"] > counts["safeguarding_concern"] > 100
-    # Every disclosure example has a misspelled twin (issue 8); training time is measured in
-    # docs/benchmarks.md.
-    assert sum(counts.values()) < 2200
+    # Misspelled disclosures and lookalike answers were added for issue 8; the training time
+    # this costs is measured in docs/benchmarks.md.
+    assert sum(counts.values()) < 2800
 
 
 def test_no_duplicate_examples_within_or_across_intents():

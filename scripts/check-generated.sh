@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Generated data must match its generators: the classifier's misspelled training examples
+# and the safeguarding screen's misspellings both come from the children's spelling corpora
+# in ../shared/data/spelling (beside the repository, as in CI).
+set -euo pipefail
+corpora="$(cd "$(dirname "$0")/../.." && pwd)/shared/data/spelling"
+if [ ! -d "$corpora" ]; then
+  echo "error: the spelling corpora are missing ($corpora); generated data cannot be checked" >&2
+  exit 1
+fi
+PYTHONWARNINGS=ignore .venv/engine/bin/python bench/make_misspellings.py --check
+PYTHONWARNINGS=ignore .venv/app/bin/python bench/make_spelling_variants.py --check
