@@ -196,6 +196,18 @@ def test_a_child_goes_through_the_chat_in_the_browser(
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     shoot(page, "chat-tablet-end.png")
 
+    saved = stack.answers(pep_id)
+    saved_texts = [a.text for a in saved.values() if a.text is not None]
+    for question, answer in typed:
+        assert answer in saved_texts, (
+            f"{answer!r} (to {question!r}) not saved verbatim: {saved_texts}"
+        )
+        if "going well" in question:
+            assert saved["going_well"].text == answer
+    assert "Is this right?" in bot_texts(page), "the child saw the check step"
+    assert "Yes, send it" in tapped
+    assert stack.pep_status(pep_id) == "submitted"
+
     # Finish: the chat ends on this device and nothing of it is left for the next person.
     finish = page.get_by_role("button", name="Finish")
     expect(finish).to_be_visible()
@@ -209,15 +221,3 @@ def test_a_child_goes_through_the_chat_in_the_browser(
     page.goto(f"{app_url}/chat")  # the cookie is gone: the code page, not the chat
     expect(page.get_by_label("Your code")).to_be_visible()
     assert page.locator(".msg").count() == 0
-
-    saved = stack.answers(pep_id)
-    saved_texts = [a.text for a in saved.values() if a.text is not None]
-    for question, answer in typed:
-        assert answer in saved_texts, (
-            f"{answer!r} (to {question!r}) not saved verbatim: {saved_texts}"
-        )
-        if "going well" in question:
-            assert saved["going_well"].text == answer
-    assert "Is this right?" in bot_texts(page), "the child saw the check step"
-    assert "Yes, send it" in tapped
-    assert stack.pep_status(pep_id) == "submitted"
