@@ -17,9 +17,13 @@ import yaml
 from bot.settings import REPO_ROOT
 
 #: The child told the bot something a safeguarding lead must know: the turn is not kept.
-DISCLOSURE_RESPONSES = ("utter_disclosure_response", "utter_disclosure_followup")
+DISCLOSURE_RESPONSES = (
+    "utter_disclosure_response",
+    "utter_disclosure_followup",
+    "utter_disclosure_already",
+)
 #: The bot asks whether the child's last message was a disclosure: that message is not kept.
-CHECK_RESPONSES = ("utter_check_disclosure",)
+CHECK_RESPONSES = ("utter_check_disclosure", "utter_check_disclosure_again")
 DISCLOSURE_OPENING = "Thank you for telling me"
 
 
