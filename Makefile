@@ -105,6 +105,8 @@ bench: train
 	  --data bench/data/nlu_heldout_fresh.yml --report docs/nlu/heldout_fresh_report.md
 	@$(APP_PY) bench/safeguarding_eval.py
 	@$(RASA_PY) bench/safeguarding_system_eval.py --model $(MODEL)
+	@$(APP_PY) bench/blind_eval.py --json docs/blind_screen.json
+	@$(RASA_PY) bench/blind_eval.py --model $(MODEL) --json docs/blind_engine.json
 
 clean:
 	rm -rf models var/build var/results
