@@ -8,8 +8,6 @@ a flagged message is pep_nlp.disclosure_policy's rule, the one the benchmarks me
   the classifier alone are checked with the child first ("Are you telling me that someone is
   hurting you, or that you don't feel safe?"): a yes is passed on, a no keeps the words as
   the answer they were giving;
-- a classifier flag that the question explains ("what's hard?" expects something negative)
-  is kept as the answer.
 Something already passed on in this chat is never checked again: it is passed on too.
 """
 
@@ -102,21 +100,10 @@ class ActionHandleDisclosure(Action):  # type: ignore[misc]  # rasa-sdk ships no
         earlier = state_from_slots(None, 0, tracker.get_slot("flagged_fingerprints"))
         if is_repeat(fingerprint(words), earlier.fingerprints):
             return await _pass_on(dispatcher, tracker, words, category, question)
-        route = route_for(
-            intent=str((message.get("intent") or {}).get("name") or ""),
-            confidence=float((message.get("intent") or {}).get("confidence") or 0.0),
-            finding=finding,
-            question=question,
-            text=words,
-        )
+        intent = str((message.get("intent") or {}).get("name") or "")
+        route = route_for(intent=intent, finding=finding)
         if route is Route.alert:
             return await _pass_on(dispatcher, tracker, words, category, question)
-        if route is Route.answer and question is not None:
-            updates = await screen_and_save(question, words, dispatcher, tracker)
-            return [
-                *(SlotSet(name, value) for name, value in updates.items()),
-                SlotSet("resume_form", True),
-            ]
         dispatcher.utter_message(response="utter_check_disclosure")
         return [
             SlotSet("disclosure_unsure", True),

@@ -103,13 +103,7 @@ def screen_outcomes(probes: Iterable[Probe]) -> list[Outcome]:
     for probe in probes:
         finding = screen.check(probe.text)
         intent = "safeguarding_concern" if finding else "inform"
-        route = route_for(
-            intent=intent,
-            confidence=1.0 if finding else 0.0,
-            finding=finding,
-            question=probe.question,
-            text=probe.text,
-        )
+        route = route_for(intent=intent, finding=finding)
         outcomes.append(Outcome(intent, 1.0, finding.category if finding else None, route))
     return outcomes
 
@@ -127,13 +121,7 @@ def engine_outcomes(probes: list[Probe], model: Path) -> list[Outcome]:
             intent = parsed["intent"]["name"]
             confidence = float(parsed["intent"].get("confidence") or 0.0)
             finding = screen.check(probe.text)
-            route = route_for(
-                intent=intent,
-                confidence=confidence,
-                finding=finding,
-                question=probe.question,
-                text=probe.text,
-            )
+            route = route_for(intent=intent, finding=finding)
             category = finding.category if finding else None
             out.append(Outcome(intent, confidence, category, route))
         return out
@@ -174,6 +162,11 @@ def _summarise_set(pairs: list[tuple[Probe, Outcome]], engine: bool) -> dict[str
             str(p.category) for p, o in disclosures if o.route is Route.answer
         )
         out["missed_by_category"] = dict(sorted(misses.items()))
+        by_phase: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for p, o in disclosures:
+            by_phase[str(p.phase)][0] += o.route is not Route.answer
+            by_phase[str(p.phase)][1] += 1
+        out["caught_by_phase"] = {k: f"{c}/{n}" for k, (c, n) in sorted(by_phase.items())}
     harmless = [(p, o) for p, o in pairs if p.expect != "disclosure"]
     if harmless:
         out["harmless"] = {

@@ -9,8 +9,6 @@ so the words are saved as the answer. No Rasa, no app imports: the benchmarks us
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from collections.abc import Container, Mapping
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from pep_nlp.pipeline import DATA_DIR
+from pep_nlp.vocabulary import common_words
 
 DEFAULT_PHRASES = DATA_DIR / "control_phrases.yml"
 
@@ -32,7 +31,6 @@ ANSWER_INTENT = "inform"
 _TOKEN = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 _FUZZY_MIN = 4  # shorter words are too often other words one typo away
 _SHORT_MESSAGE = 4  # words; one unknown word in a message this short is read as a typo
-COMMON_WORD_LOG_PROB = -13.5
 
 
 class ControlPhrasesError(ValueError):
@@ -149,17 +147,6 @@ def default_gate() -> ControlGate:
     table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")  # type: ignore[attr-defined]
     words = frozenset(str(v) for v in table.values()) | common_words()
     return load_gate(_KnownWords(table, words))
-
-
-def common_words(min_log_prob: float = COMMON_WORD_LOG_PROB) -> frozenset[str]:
-    """English words common enough not to be a typo ("maybe", "move"), from spaCy's lexeme
-    probabilities (spacy-lookups-data, in both environments)."""
-    import spacy_lookups_data
-
-    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        probs: dict[str, float] = json.load(handle)
-    return frozenset(w for w, p in probs.items() if p >= min_log_prob and w.isalpha())
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,11 @@
 
 Shared by the action server (actions/safeguarding.py) and the benchmarks, so the figures in
 docs/benchmarks.md measure the rule the bot runs. No Rasa, no app imports.
+
+The classifier's own confidence, and the question being answered, were tried as reasons to
+keep a classifier-only flag as an answer: on the blind probes neither separated disclosures
+from ordinary answers (the classifier is as sure of one as of the other), and every
+threshold lost disclosures, so a classifier-only flag is always checked with the child.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ import enum
 
 from pep_nlp.safeguarding import Finding
 
+DISCLOSURE_INTENT = "safeguarding_concern"
+
 
 class Route(enum.Enum):
     alert = "alert"  # answered as a disclosure and the DSL told at once
@@ -17,16 +24,10 @@ class Route(enum.Enum):
     answer = "answer"  # kept as the child's answer
 
 
-def route_for(
-    *,
-    intent: str,
-    confidence: float,
-    finding: Finding | None,
-    question: str | None,
-    text: str,
-) -> Route:
+def route_for(*, intent: str, finding: Finding | None) -> Route:
+    """`finding` is the screen's; `intent` the NLU's (after the screen's override)."""
     if finding is not None:
         return Route.check if finding.ask_first else Route.alert
-    if intent == "safeguarding_concern":
+    if intent == DISCLOSURE_INTENT:
         return Route.check
     return Route.answer

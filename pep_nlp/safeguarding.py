@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from pep_nlp.pipeline import DATA_DIR, load_pipeline
+from pep_nlp.vocabulary import common_words, sound_key
 
 DEFAULT_LEXICON = DATA_DIR / "safeguarding_lexicon.yml"
 
@@ -95,6 +97,9 @@ _RUN_OF_THREE = re.compile(r"(.)\1{2,}")
 _ID_FORMAT = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
 _GAP_WORDS = 3  # "..." in a pattern: up to this many words in between
 _FUZZY_MIN_LENGTH = 5  # shorter words are too often other words or names one typo away
+_MIN_SOUNDED_WORD = 4  # "kik" sounds like too many things
+_MIN_SOUND_KEY = 2
+_MIN_SOUND_SIMILARITY = 0.6
 
 
 class _Normaliser:
@@ -108,6 +113,8 @@ class _Normaliser:
         emoji: Mapping[str, str],
         spellings: Mapping[str, str],
         lemma_fixes: Mapping[str, str],
+        vocabulary: Iterable[str] = (),
+        common: frozenset[str] = frozenset(),
     ) -> None:
         self._lemmas = lemma_table
         self._known = known_words
@@ -123,14 +130,33 @@ class _Normaliser:
         self._fuzzy_targets = _with_inflections(
             {w for w in spellings.values() if len(w) >= _FUZZY_MIN_LENGTH}, lemma_table
         )
+        # Unknown words that sound like one of the lexicon's words ("privits", "toched"):
+        # read that way only on the screen's second, sounded-out pass (asked first).
+        self._common = common
+        self._sounds: dict[str, list[str]] = {}
+        for word in _with_inflections(set(vocabulary), lemma_table):
+            key = sound_key(word)
+            if len(key) >= _MIN_SOUND_KEY:
+                self._sounds.setdefault(key, []).append(word)
 
-    def words(self, raw_tokens: Iterable[str], *, as_written: bool = False) -> list[str]:
+    def words(
+        self, raw_tokens: Iterable[str], *, as_written: bool = False, sound_out: bool = False
+    ) -> list[str]:
         """`as_written` is for the lexicon's own words: text speak and contractions are
-        expanded, but nothing is squeezed or corrected (a pattern's "kkk" stays "kkk")."""
+        expanded, but nothing is squeezed or corrected (a pattern's "kkk" stays "kkk").
+        `sound_out` also reads unknown words by how they sound."""
         words: list[str] = []
         for raw in raw_tokens:
-            words.extend(self._word(raw, words[-1] if words else "", as_written))
+            words.extend(self._word(raw, words[-1] if words else "", as_written, sound_out))
         return self._apply_text_speak(words)
+
+    def _sounded_out(self, text: str) -> str:
+        if len(text) < _MIN_SOUNDED_WORD or text in self._common or self._is_known(text):
+            return text
+        candidates = self._sounds.get(sound_key(text), [])
+        scored = [(SequenceMatcher(None, text, c).ratio(), c) for c in candidates]
+        best = max(scored, default=(0.0, text))
+        return best[1] if best[0] >= _MIN_SOUND_SIMILARITY else text
 
     def lemma(self, word: str) -> str:
         fixed = self._lemma_fixes.get(word)
@@ -138,7 +164,9 @@ class _Normaliser:
             return fixed
         return str(self._lemmas.get(word, word)).lower()
 
-    def _word(self, raw: str, previous: str, as_written: bool = False) -> list[str]:
+    def _word(
+        self, raw: str, previous: str, as_written: bool = False, sound_out: bool = False
+    ) -> list[str]:
         text = _EMOJI_MODIFIERS.sub("", raw.lower().replace("\u2019", "'"))
         if not text.strip():
             return []
@@ -157,7 +185,8 @@ class _Normaliser:
         text = self._squeeze(text)
         if text in self._spellings:
             return [self._spellings[text]]
-        return [self._guess(text)]
+        guess = self._guess(text)
+        return [self._sounded_out(guess) if sound_out and guess == text else guess]
 
     def _guess(self, text: str) -> str:
         """Dropped g's and e's ("touchin", "touchd"), doubled letters, one-letter typos."""
@@ -437,6 +466,8 @@ _ASK_FIRST_KEY = "#ask_first"
 _NEGATIONS = "negation"
 _JOKE_MARKERS = "joke_marker"
 _NEGATION_REACH = 3  # words before the match
+# Word lists that describe context, not risk: never targets for sounding out.
+_CONTEXT_LISTS = frozenset({_NEGATIONS, _JOKE_MARKERS, "school_thing", "game", "animal"})
 #: Messages with fewer letters and digits than this never match: "k", "x", "kk", "ok".
 MIN_SCREENED_CHARS = 3
 
@@ -467,9 +498,20 @@ class SafeguardingScreen:
         return self.check_doc(self._nlp.make_doc(text))
 
     def check_doc(self, doc: Doc) -> Finding | None:
+        """The finding for a message. Words are read as typed, corrected and expanded; if
+        nothing matches, once more with unknown words sounded out ("my unkle toched my
+        privits"), and such a finding is always asked first: a guess is not enough to
+        alert anyone at once."""
         if sum(ch.isalnum() for ch in doc.text) < MIN_SCREENED_CHARS:
             return None
-        words = self._normaliser.words(token.text for token in doc if not token.is_space)
+        raw = [token.text for token in doc if not token.is_space]
+        finding = self._find(self._normaliser.words(raw))
+        if finding is not None:
+            return finding
+        sounded = self._find(self._normaliser.words(raw, sound_out=True))
+        return Finding(sounded.category, sounded.rule, ask_first=True) if sounded else None
+
+    def _find(self, words: list[str]) -> Finding | None:
         if not words:
             return None
         lemmas = [self._normaliser.lemma(word) for word in words]
@@ -535,7 +577,22 @@ def _build_normaliser(nlp: Language, lexicon: _Lexicon) -> _Normaliser:
         emoji=lexicon.emoji,
         spellings=lexicon.spellings,
         lemma_fixes=lexicon.lemma_fixes,
+        vocabulary=_vocabulary(lexicon),
+        common=common_words(),
     )
+
+
+def _vocabulary(lexicon: _Lexicon) -> set[str]:
+    """The words the lexicon's patterns and risk word lists are made of."""
+    words = {w for name, listed in lexicon.word_lists.items() if name not in _CONTEXT_LISTS
+             for w in listed}  # fmt: skip
+    for entry in lexicon.entries:
+        for pattern in entry.patterns:
+            for slot in pattern.split():
+                for alternative in slot.removeprefix("=").removesuffix("?").split("|"):
+                    if alternative.isalpha():
+                        words.add(alternative)
+    return {w for w in words if w.isalpha() and len(w) >= _MIN_SOUNDED_WORD}
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,58 @@
+"""Which words are English, and how a word sounds: for reading children's spelling.
+
+Both the control gate and the safeguarding screen need to tell a real word ("maybe") from a
+misspelling ("scip"), and the screen reads a misspelling by how it sounds ("privits" sounds
+like "privates"). No Rasa, no app imports.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+#: Words at least this frequent (log probability) are real words, never typos.
+COMMON_WORD_LOG_PROB = -13.5
+
+
+@lru_cache(maxsize=1)
+def common_words(min_log_prob: float = COMMON_WORD_LOG_PROB) -> frozenset[str]:
+    """English words common enough not to be a typo ("maybe", "again", "move"), from spaCy's
+    lexeme probabilities (spacy-lookups-data, in both environments)."""
+    import spacy_lookups_data
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        probs: dict[str, float] = json.load(handle)
+    return frozenset(w for w, p in probs.items() if p >= min_log_prob and w.isalpha())
+
+
+# Spellings that sound alike, applied in order (a rough English phonetic key, in the spirit
+# of Metaphone, tuned to how children spell by ear: "bruvver", "fink", "nife", "toched").
+_SOUNDS = (
+    (re.compile(r"^kn|^gn|^pn"), "n"),
+    (re.compile(r"^wr"), "r"),
+    (re.compile(r"^wh"), "w"),
+    (re.compile(r"tch|ch|sh|ti(?=[aeiou])"), "X"),
+    (re.compile(r"dge|dg|gd|j"), "J"),
+    (re.compile(r"ph|gh(?![aeiou])|th|v"), "f"),
+    (re.compile(r"ck|q|c(?![eiy])|g(?![eiy])"), "k"),
+    (re.compile(r"c(?=[eiy])|z|x"), "s"),
+    (re.compile(r"b"), "p"),
+    (re.compile(r"d"), "t"),
+)
+_VOWELS = re.compile(r"[aeiouyhw]")
+_DOUBLES = re.compile(r"(.)\1+")
+
+
+def sound_key(word: str) -> str:
+    """A key that sounds-alike spellings share: 'privits'/'privates', 'toched'/'touched'."""
+    word = word.lower()
+    if not word.isalpha():
+        return ""
+    for pattern, sound in _SOUNDS:
+        word = pattern.sub(sound, word)
+    first, rest = word[0], _VOWELS.sub("", word[1:])
+    return _DOUBLES.sub(r"\1", (first if first not in "aeiouyhw" else "A") + rest)
