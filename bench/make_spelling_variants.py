@@ -9,7 +9,8 @@ Run once, review the diff, commit the lexicon; the app never reads the corpora a
 
 The words misspelled are every word of the lexicon (word lists, patterns, text speak and the
 hand-written spellings' targets), every word of the safeguarding training examples
-(`safeguarding_concern` in nlu_data/*.yml), the forms of those words the corpora list, and KEY_WORDS.
+(`safeguarding_concern` in nlu_data/*.yml), the forms of those words the corpora list, and
+KEY_WORDS.
 
 A misspelling is kept only when it is not itself an English word form (per the lookup
 lemmatizer's table), is at least three letters, has no spaces, and misspells only one of the
