@@ -89,3 +89,17 @@ def test_the_screen_needs_its_negation_and_joke_lists(tmp_path: Path) -> None:
     with pytest.raises(LexiconError, match="joke_marker"):
         load_lexicon(broken)
     assert SafeguardingScreen(load_pipeline())  # the shipped one loads
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my unkle toched my privits and sed dont tell", "i want to jumb off the brigde"],
+)
+def test_spelling_by_ear_is_read_and_asked_first(screen: SafeguardingScreen, text: str) -> None:
+    finding = screen.check(text)
+    assert finding is not None and finding.ask_first, text
+
+
+@pytest.mark.parametrize("text", ["i like my techer", "tbh its ok", "we did a projekt on volcanos"])
+def test_sounding_out_leaves_ordinary_answers_alone(screen: SafeguardingScreen, text: str) -> None:
+    assert screen.check(text) is None
