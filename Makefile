@@ -11,11 +11,12 @@ RASA := $(ENGINE_ENV) $(ENGINE)/rasa
 RASA_PY := $(ENGINE_ENV) $(ENGINE)/python
 
 # The model is named after a hash of everything it is trained from, so an unchanged bot is
-# never retrained and a changed one always is. Of pep_nlp/, that is the spaCy pipeline and
-# the component classes: the safeguarding screen, its lexicon and the control gate are
-# untrained and read when the engine starts, so changing them needs no retraining.
+# never retrained and a changed one always is. Of pep_nlp/, that is the spaCy pipeline: the
+# project's own components (rasa_components.py: the safeguarding screen, the control gate,
+# their data files) are untrained and built when the engine starts, so changing them needs
+# no retraining. A trainable component would have to be listed here.
 TRAINED_PEP_NLP := pep_nlp/__init__.py pep_nlp/pipeline.py pep_nlp/build_package.py \
-  pep_nlp/rasa_components.py pep_nlp/data/entity_patterns.jsonl
+  pep_nlp/data/entity_patterns.jsonl
 MODEL_INPUTS := config.yml domain.yml $(TRAINED_PEP_NLP) $(shell find nlu_data stories -type f -name '*.yml' 2>/dev/null | sort)
 MODEL_HASH := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL := models/pep-voice-$(MODEL_HASH).tar.gz

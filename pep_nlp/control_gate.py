@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +27,9 @@ CONTROL_INTENTS = frozenset(
 )
 #: The intent a control reading that carries content becomes: the form saves it as text.
 ANSWER_INTENT = "inform"
+DISCLOSURE_INTENT = "safeguarding_concern"
+#: Words around a sure phrase that leave it sure: "skip please", "um idk", "ok bye".
+_POLITE = frozenset({"please", "pls", "plz", "um", "umm", "erm", "ok", "okay", "oh", "so"})
 
 _TOKEN = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 _FUZZY_MIN = 4  # shorter words are too often other words one typo away
@@ -43,6 +46,7 @@ class ControlGate:
     phrases: Mapping[str, tuple[tuple[str, ...], ...]]  # intent -> phrases, longest first
     known_words: Container[str]  # English words: an unknown word is probably a typo
     unmistakable: frozenset[str] = frozenset()
+    sure: Mapping[tuple[str, ...], str] = field(default_factory=dict)  # phrase -> intent
 
     def is_plain(self, intent: str, text: str) -> bool:
         """True when `text` is nothing but a way of saying `intent` (and filler)."""
@@ -64,7 +68,21 @@ class ControlGate:
         )
 
     def gated_intent(self, intent: str, text: str) -> str:
-        return intent if self.is_plain(intent, text) else ANSWER_INTENT
+        """The intent to act on: a sure control phrase's, the classifier's if plain, or
+        `inform` (keep it as the answer). A disclosure reading is never changed here."""
+        if intent == DISCLOSURE_INTENT:
+            return intent
+        sure = self.sure_intent(text)
+        if sure is not None:
+            return sure
+        if intent not in CONTROL_INTENTS or self.is_plain(intent, text):
+            return intent
+        return ANSWER_INTENT
+
+    def sure_intent(self, text: str) -> str | None:
+        """The control a whole message certainly is ("gtg", "wat do u meen"), if any."""
+        words = [w for w in tokens(text) if w not in _POLITE]
+        return self.sure.get(tuple(words))
 
     def _correct(self, word: str, vocabulary: frozenset[str] | set[str]) -> str:
         if word in vocabulary or word in self.filler or len(word) < _FUZZY_MIN:
@@ -136,7 +154,16 @@ def load_gate(known_words: Container[str], path: Path = DEFAULT_PHRASES) -> Cont
         raise ControlPhrasesError(f"{path.name}: 'filler' needs a list of words (quote no/on/off)")
     filler = frozenset(w for item in listed_filler for w in tokens(item))
     unmistakable = frozenset(str(w) for w in data.get("unmistakable") or [])
-    return ControlGate(filler, phrases, known_words, unmistakable)
+    sure: dict[tuple[str, ...], str] = {}
+    for intent, listed in (data.get("sure") or {}).items():
+        if intent not in CONTROL_INTENTS or not isinstance(listed, list):
+            raise ControlPhrasesError(f"{path.name}: 'sure' needs control intents with lists")
+        for phrase in listed:
+            key = tuple(tokens(str(phrase)))
+            if sure.get(key, intent) != intent:
+                raise ControlPhrasesError(f"{path.name}: '{phrase}' is sure of two intents")
+            sure[key] = intent
+    return ControlGate(filler, phrases, known_words, unmistakable, sure)
 
 
 @lru_cache(maxsize=1)

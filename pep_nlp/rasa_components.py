@@ -40,7 +40,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from pep_nlp.control_gate import ANSWER_INTENT, ControlGate, default_gate
+from pep_nlp.control_gate import ControlGate, default_gate
 from pep_nlp.safeguarding import (
     DEFAULT_LEXICON,
     Finding,
@@ -61,7 +61,8 @@ class ControlPhraseGate(GraphComponent, IntentClassifier):  # type: ignore[misc]
 
     Place it after DIETClassifier and before SafeguardingOverride. A message the classifier
     reads as a control intent but that carries content becomes `inform`, so the form saves
-    the child's words as their answer (pep_nlp.control_gate).
+    the child's words as their answer; a whole message that is certainly a control ("gtg")
+    becomes that control (pep_nlp.control_gate).
     """
 
     @staticmethod
@@ -88,9 +89,10 @@ class ControlPhraseGate(GraphComponent, IntentClassifier):  # type: ignore[misc]
             name, text = intent.get(INTENT_NAME_KEY), message.get(TEXT)
             if not isinstance(name, str) or not isinstance(text, str):
                 continue
-            if self._gate.gated_intent(name, text) == ANSWER_INTENT and name != ANSWER_INTENT:
-                _promote(message, ANSWER_INTENT, float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0))
-                logger.info("Control phrase gate: %s carried content, kept as an answer", name)
+            gated = self._gate.gated_intent(name, text)
+            if gated != name:
+                _promote(message, gated, float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0))
+                logger.info("Control phrase gate: %s read as %s", name, gated)
         return messages
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
-from bot.models import ConcernMessage, SafeguardingConcern
+from bot.models import ConcernMessage, Pep, Role, SafeguardingConcern, StaffUser
 from tests.integration.stack import Stack
 from tests.integration.test_reflection import KS2_ANSWERS
 
@@ -40,9 +40,18 @@ def _messages(stack: Stack, concern_id: int) -> list[str]:
 
 
 def _mail_to(stack: Stack, pep_id: int, settle: float = 3.0) -> int:
-    """How many alert emails name this PEP, once late ones have had time to arrive."""
+    """How many alert emails went to this PEP's school's DSL, once late ones could arrive."""
+    stack.use_store()
+    with db.session_scope() as session:
+        pep = session.get(Pep, pep_id)
+        assert pep is not None
+        dsl = session.scalar(
+            select(StaffUser.email).where(
+                StaffUser.school_id == pep.child.school_id, StaffUser.role == Role.dsl
+            )
+        )
     time.sleep(settle)
-    return sum(f"PEP:        {pep_id}\n" in m.message.get_content() for m in stack.mailbox.messages)
+    return sum(dsl in m.rcpt_tos for m in stack.mailbox.messages)
 
 
 def test_the_same_flagged_answer_five_times_ends_at_the_next_question(stack: Stack) -> None:
