@@ -50,11 +50,12 @@ $(SPACY_STAMP):
 train: setup $(MODEL)
 
 $(MODEL):
-	@echo "==> Training the engine (about 2-3 minutes)"
-	@start=$$(date +%s); \
+	@echo "==> Training the engine (up to 25 minutes on 2 cores; only when what it learns from changed)"
+	@mkdir -p var; start=$$(date +%s); \
 	  $(RASA) train --data nlu_data stories --config config.yml --domain domain.yml \
-	    --out models --fixed-model-name pep-voice-$(MODEL_HASH) --quiet; \
-	  echo "==> Trained $(MODEL) in $$(( $$(date +%s) - start )) s"
+	    --out models --fixed-model-name pep-voice-$(MODEL_HASH) --quiet > var/train.log 2>&1 \
+	  || { tail -n 40 var/train.log >&2; echo "error: training failed (whole log: var/train.log)" >&2; exit 1; }; \
+	  echo "==> Trained $(MODEL) in $$(( $$(date +%s) - start )) s (log: var/train.log)"
 	@ln -sf pep-voice-$(MODEL_HASH).tar.gz models/current.tar.gz
 
 migrate: app-env
