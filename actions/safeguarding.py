@@ -25,14 +25,9 @@ from actions.answer_form import save_answer, screen_and_save
 from actions.disclosure import pass_on
 from bot.check_reply import yes_or_no
 from bot.services.disclosure_flow import fingerprint, is_repeat, state_from_slots
-from bot.services.safeguarding import report_disclosure_for_conversation
+from bot.services.safeguarding import CLASSIFIER_CATEGORY, report_disclosure_for_conversation
 from pep_nlp.disclosure_policy import Route, route_for
-from pep_nlp.safeguarding import Finding
-
-#: The category when only the NLU classifier (not the deterministic screen) flagged it.
-CLASSIFIER_CATEGORY = "classifier"
-#: The entity role the engine gives a screen finding that needs context (ask first).
-ASK_FIRST_ROLE = "ask_first"
+from pep_nlp.safeguarding import ASK_FIRST_ROLE, Finding
 
 
 def screen_finding(message: dict[str, Any]) -> Finding | None:

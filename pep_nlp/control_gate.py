@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from pep_nlp.pipeline import DATA_DIR
-from pep_nlp.vocabulary import common_words
+from pep_nlp.vocabulary import common_words, one_edit_apart
 
 DEFAULT_PHRASES = DATA_DIR / "control_phrases.yml"
 
@@ -88,7 +88,7 @@ class ControlGate:
         if word in vocabulary or word in self.filler or len(word) < _FUZZY_MIN:
             return word
         for target in vocabulary:
-            if len(target) >= _FUZZY_MIN and _one_edit_apart(word, target):
+            if len(target) >= _FUZZY_MIN and one_edit_apart(word, target):
                 return target
         return word
 
@@ -112,26 +112,6 @@ def _remove_phrases(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> l
             rest.append(words[i])
             i += 1
     return rest
-
-
-def _one_edit_apart(a: str, b: str) -> bool:
-    if a == b or abs(len(a) - len(b)) > 1 or a[0] != b[0]:
-        return False
-    if len(a) == len(b):
-        diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-        if len(diffs) == 1:
-            return True
-        return (
-            len(diffs) == 2
-            and diffs[1] == diffs[0] + 1
-            and a[diffs[0]] == b[diffs[1]]
-            and a[diffs[1]] == b[diffs[0]]
-        )
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    i = 0
-    while i < len(short) and short[i] == long_[i]:
-        i += 1
-    return short[i:] == long_[i + 1 :]
 
 
 def load_gate(known_words: Container[str], path: Path = DEFAULT_PHRASES) -> ControlGate:

@@ -42,6 +42,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from pep_nlp.control_gate import ControlGate, default_gate
 from pep_nlp.safeguarding import (
+    ASK_FIRST_ROLE,
     DEFAULT_LEXICON,
     Finding,
     SafeguardingScreen,
@@ -52,7 +53,6 @@ logger = logging.getLogger(__name__)
 
 INTENT_NAME = "safeguarding_concern"
 CATEGORY_ENTITY = "safeguarding_category"
-ASK_FIRST_ROLE = "ask_first"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

@@ -33,7 +33,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from pep_nlp.pipeline import DATA_DIR, load_pipeline
-from pep_nlp.vocabulary import common_words, sound_key
+from pep_nlp.vocabulary import common_words, one_edit_apart, sound_key
 
 DEFAULT_LEXICON = DATA_DIR / "safeguarding_lexicon.yml"
 
@@ -200,7 +200,7 @@ class _Normaliser:
                 return text[:i] + text[i + 1 :]
         if len(text) >= _FUZZY_MIN_LENGTH:
             for target in self._fuzzy_targets:
-                if _one_edit_apart(text, target):
+                if one_edit_apart(text, target):
                     return target
         return text
 
@@ -246,23 +246,6 @@ def _with_inflections(words: set[str], lemma_table: Mapping[str, str]) -> tuple[
             if form in lemma_table:
                 forms.add(form)
     return tuple(sorted(forms))
-
-
-def _one_edit_apart(a: str, b: str) -> bool:
-    """True when one insertion, deletion, substitution or swap turns a into b."""
-    if a == b or abs(len(a) - len(b)) > 1 or a[0] != b[0]:
-        return False
-    if len(a) == len(b):
-        diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-        if len(diffs) == 1:
-            return True
-        i = diffs[0]
-        return len(diffs) == 2 and diffs[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    i = 0
-    while i < len(short) and short[i] == long_[i]:
-        i += 1
-    return short[i:] == long_[i + 1 :]
 
 
 # --- lexicon loading and validation -------------------------------------------------------
@@ -458,6 +441,9 @@ class _Compiler:
 
 
 # --- the screen ---------------------------------------------------------------------------
+
+#: The engine's entity role for a finding that needs context (rasa_components, actions).
+ASK_FIRST_ROLE = "ask_first"
 
 _GUARD_KEY = "#guard"
 _ASK_FIRST_KEY = "#ask_first"
