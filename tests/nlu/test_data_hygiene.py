@@ -85,7 +85,7 @@ def test_training_is_balanced_and_small_enough():
     assert counts["inform"] > counts["safeguarding_concern"] > 100
     # Misspelled disclosures and lookalike answers were added for issue 8; the training time
     # this costs is measured in docs/benchmarks.md.
-    assert sum(counts.values()) < 2800
+    assert sum(counts.values()) < 3200
 
 
 def test_no_duplicate_examples_within_or_across_intents():
