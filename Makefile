@@ -50,7 +50,7 @@ $(SPACY_STAMP):
 train: setup $(MODEL)
 
 $(MODEL):
-	@echo "==> Training the engine (up to 25 minutes on 2 cores; only when what it learns from changed)"
+	@echo "==> Training the engine (up to 26 minutes on 2 cores; only when what it learns from changed)"
 	@mkdir -p var; start=$$(date +%s); \
 	  $(RASA) train --data nlu_data stories --config config.yml --domain domain.yml \
 	    --out models --fixed-model-name pep-voice-$(MODEL_HASH) --quiet > var/train.log 2>&1 \
