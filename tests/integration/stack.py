@@ -33,6 +33,8 @@ ENGINE_PYTHON = REPO / ".venv" / "engine" / "bin" / "python"
 APP_PYTHON = REPO / ".venv" / "app" / "bin" / "python"
 SECRET_KEY = "integration-test-secret"
 ENGINE_START_TIMEOUT = 300
+#: How the bot's check "Are you telling me that someone is hurting you...?" begins.
+CHECK_OPENING = "I want to be sure I understand."
 
 
 def free_port() -> int:
@@ -71,6 +73,7 @@ class Stack:
     mailbox: Inbox
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     action_port: int = 0
+    checks: int = 0  # answers the bot checked as possible disclosures (see `answer`)
 
     def start_actions(self) -> None:
         self.processes["actions"] = start_process(
@@ -104,6 +107,16 @@ class Stack:
 
     def texts(self, sender: str, message: str) -> list[str]:
         return [m.get("text", "") for m in self.say(sender, message)]
+
+    def answer(self, sender: str, message: str) -> list[dict[str, Any]]:
+        """Say an ordinary answer as a child would: if the bot checks whether it was a
+        disclosure (the classifier flags about one answer in nine, docs/benchmarks.md),
+        say no, as that child would; the answer is then kept. Counts the checks."""
+        replies = self.say(sender, message)
+        if replies and replies[-1].get("text", "").startswith(CHECK_OPENING):
+            self.checks += 1
+            replies = self.say(sender, "/deny")
+        return replies
 
     def use_store(self) -> None:
         """Point this process's settings at the stack's store and key, as the servers use."""

@@ -39,6 +39,7 @@ def _question_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def test_a_whole_ks2_reflection_is_saved_word_for_word_and_sent(stack: Stack) -> None:
     pep_id, code = stack.new_pep(year_group=5)
+    checks_before = stack.checks
     sender = f"ks2-{uuid.uuid4().hex}"
     bot_turns = 1
     replies = stack.start(sender, code)
@@ -51,7 +52,7 @@ def test_a_whole_ks2_reflection_is_saved_word_for_word_and_sent(stack: Stack) ->
             replies = stack.say(sender, button["payload"])
             typed[key] = button["title"]
         else:
-            replies = stack.say(sender, answer)
+            replies = stack.answer(sender, answer)
             typed[key] = answer
         bot_turns += 1
     texts = [m.get("text", "") for m in replies]
@@ -63,6 +64,8 @@ def test_a_whole_ks2_reflection_is_saved_word_for_word_and_sent(stack: Stack) ->
     bot_turns += 1
     assert "sent your answers to your designated teacher" in replies[-1]["text"]
     assert bot_turns <= 30
+    # A check is one extra question, never a lost answer; more than two would be noise.
+    assert stack.checks - checks_before <= 2
 
     saved = stack.answers(pep_id)
     expected = {k: v for k, v in typed.items() if k != "answered_by"}
