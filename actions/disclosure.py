@@ -9,6 +9,7 @@ skip) or the third (the question is skipped and the next one asked).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +46,7 @@ async def pass_on(
     category: str,
     source: str,
     question_key: str | None,
-    skip_question: Any,
+    skip_question: Callable[[str], Awaitable[bool]],
     message_id: str | None = None,
 ) -> PassedOn:
     """Record the message for the DSL, answer the child, and say what happens next.

@@ -491,10 +491,14 @@ class SafeguardingScreen:
         if sum(ch.isalnum() for ch in doc.text) < MIN_SCREENED_CHARS:
             return None
         raw = [token.text for token in doc if not token.is_space]
-        finding = self._find(self._normaliser.words(raw))
+        words = self._normaliser.words(raw)
+        finding = self._find(words)
         if finding is not None:
             return finding
-        sounded = self._find(self._normaliser.words(raw, sound_out=True))
+        sounded_out = self._normaliser.words(raw, sound_out=True)
+        if sounded_out == words:  # nothing read differently: the same words match nothing
+            return None
+        sounded = self._find(sounded_out)
         return Finding(sounded.category, sounded.rule, ask_first=True) if sounded else None
 
     def _find(self, words: list[str]) -> Finding | None:

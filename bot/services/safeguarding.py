@@ -178,10 +178,13 @@ def _open_concern(
     )
 
 
+_SERIOUSNESS = {name: position for position, name in enumerate(CATEGORIES)}
+
+
 def _more_serious(category: str, than: str) -> bool:
     """Screen categories in CATEGORIES order; the classifier's and unknown ones last."""
-    rank = {name: position for position, name in enumerate(CATEGORIES)}
-    return rank.get(category, len(rank)) < rank.get(than, len(rank))
+    last = len(_SERIOUSNESS)
+    return _SERIOUSNESS.get(category, last) < _SERIOUSNESS.get(than, last)
 
 
 def _message_by_dedupe_key(session: Session, dedupe_key: str) -> ConcernMessage | None:
