@@ -2,6 +2,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .SHELLFLAGS := -eu -o pipefail -c
+# Every recipe's bash runs with umask 077 first, so what make creates under var/ is private.
+export BASH_ENV := $(CURDIR)/scripts/private-umask.sh
+# Development defaults for `make run` / `make test`: a generated key in var/ is allowed here,
+# never in production (bot/settings.py).
+export ENVIRONMENT ?= development
 
 APP_PY := .venv/app/bin/python
 ENGINE := .venv/engine/bin
@@ -67,7 +72,7 @@ seed: migrate
 run: setup train seed
 	@echo
 	@echo "==> Starting the engine (it answers within about a minute), the action server and the app."
-	@echo "    Web chat for the demo child: http://127.0.0.1:8000/chat?code=$$(cat var/demo-invite)"
+	@echo "    Web chat for the demo child: $$(cat var/demo-link) (or type the code $$(cat var/demo-invite))"
 	@echo "    Or, in another terminal, run 'make chat' to talk to the bot here."
 	@echo "    Stop everything with Ctrl-C."
 	@.venv/app/bin/honcho start -f Procfile

@@ -1,9 +1,13 @@
-"""Linking a conversation to a child's PEP through the invite code."""
+"""Starting a conversation the app has linked to a child's PEP.
+
+The app's channels redeem the child's code or link themselves (bot.services.conversation,
+throttled) and then send "/start": the engine never sees a code, so none is kept in its
+tracker store. This action only reads which PEP the conversation is linked to.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -14,30 +18,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.answer_form import SKIPPED
 from bot.phases import Phase
 from bot.questions import questions_for
-from bot.security import find_code
-from bot.services.conversation import LinkedPep, link_conversation
-from bot.services.invites import InviteError, InviteFailure
+from bot.services.conversation import LinkedPep, linked_conversation
 
-REFUSAL_RESPONSES = {
-    InviteFailure.unknown: "utter_code_unknown",
-    InviteFailure.expired: "utter_code_expired",
-    InviteFailure.used_elsewhere: "utter_code_used",
-    InviteFailure.submitted: "utter_code_submitted",
-}
-
-
-NO_CODE_RESPONSES = {
+#: What to say to a conversation that is not linked: a hello gets a hello and the question
+#: for a code (a channel links a code typed next); anything else is told a code is needed.
+NOT_LINKED_RESPONSES = {
     "greet": ["utter_greet", "utter_ask_code"],
-    "inform": ["utter_not_linked"],
 }
-
-
-def invite_code_in(message: dict[str, Any]) -> str | None:
-    """The code a channel passed as an entity, else one the child typed."""
-    for entity in message.get("entities") or []:
-        if entity.get("entity") == "invite_code" and entity.get("value"):
-            return str(entity["value"])
-    return find_code(message.get("text") or "")
 
 
 def slots_from_store(linked: LinkedPep, year_group_plan: list[str]) -> list[EventType]:
@@ -67,20 +54,15 @@ class ActionLinkInvite(Action):  # type: ignore[misc]  # rasa-sdk ships no type 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        code = invite_code_in(tracker.latest_message)
-        if code is None:
-            # A hello or an answer before any code: ask for it; a start without one: refuse.
-            intent = str((tracker.latest_message.get("intent") or {}).get("name"))
-            for response in NO_CODE_RESPONSES.get(intent, ["utter_code_unknown"]):
-                dispatcher.utter_message(response=response)
-            return [SlotSet("pep_linked", False)]
         try:
-            linked = await asyncio.to_thread(link_conversation, code, tracker.sender_id)
-        except InviteError as refused:
-            dispatcher.utter_message(response=REFUSAL_RESPONSES[refused.reason])
-            return [SlotSet("pep_linked", False)]
+            linked = await asyncio.to_thread(linked_conversation, tracker.sender_id)
         except SQLAlchemyError:
             dispatcher.utter_message(response="utter_save_failed")
+            return [SlotSet("pep_linked", False)]
+        if linked is None:
+            intent = str((tracker.latest_message.get("intent") or {}).get("name"))
+            for response in NOT_LINKED_RESPONSES.get(intent, ["utter_not_linked"]):
+                dispatcher.utter_message(response=response)
             return [SlotSet("pep_linked", False)]
         plan = [q.key for q in questions_for(linked.year_group, linked.previous)]
         if linked.answered:

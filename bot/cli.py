@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
@@ -23,10 +24,11 @@ from bot.alerts import UK, deliver_pending_alerts
 from bot.db import migrate, session_scope
 from bot.models import Child, Pep, PepStatus, Role
 from bot.phases import parse_year_group, year_group_label
-from bot.services import ServiceError, record_event
+from bot.private_files import make_private
+from bot.services import ServiceError, lifecycle, record_event
 from bot.services import directory as dirsvc
 from bot.services.export import export_child_voice
-from bot.services.invites import issue_invite
+from bot.services.invites import NewInvite, new_invite
 from bot.settings import get_settings
 
 ACTOR = "cli"
@@ -40,6 +42,7 @@ DEMO_STAFF = (
 DEMO_CHILD, DEMO_YEAR = "Sam", 5
 # Read by `make chat` (bot/terminal_chat.py) to start as the demo child.
 DEMO_INVITE_FILE = "demo-invite"
+DEMO_LINK_FILE = "demo-link"
 
 
 class Refused(Exception):
@@ -109,6 +112,24 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=_positive_id, help="concern id (the alert's reference)")
     p.add_argument("--as", dest="viewer", required=True, metavar="EMAIL", help="your staff email")
     sub.add_parser("send-pending-alerts", help="email every safeguarding alert not yet sent")
+
+    # Data lifecycle (bot.services.lifecycle).
+    p = sub.add_parser(
+        "subject-access", help="everything held about a child, as JSON (subject access request)"
+    )
+    p.add_argument("--child", required=True, type=_positive_id, help="child id")
+    p.add_argument("--as", dest="viewer", required=True, metavar="EMAIL", help="your staff email")
+    p.add_argument(
+        "--concerns-approved-by",
+        metavar="DSL_EMAIL",
+        help="release safeguarding concerns: the school's DSL has approved",
+    )
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to a new file (mode 0600)")
+    p = sub.add_parser("erase-child", help="delete everything held about a child, for good")
+    p.add_argument("--child", required=True, type=_positive_id, help="child id")
+    p.add_argument("--as", dest="viewer", required=True, metavar="EMAIL", help="your staff email")
+    p.add_argument("--confirm", action="store_true", help="yes, erase (cannot be undone)")
+    sub.add_parser("apply-retention", help="delete what the retention rules expire (run by cron)")
     return parser
 
 
@@ -118,10 +139,17 @@ def _write_private(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _print_deep_link(code: str) -> None:
+def web_link(invite: NewInvite) -> str:
+    return f"{get_settings().app_base_url.rstrip('/')}/chat/link/{invite.link_token}"
+
+
+def _print_invite(invite: NewInvite) -> None:
+    """The code to type and the links to open; older invites for the PEP stop working."""
     from bot.telegram.messages import deep_link
 
-    link = deep_link(code)
+    print(f"invite code: {invite.code} (until {invite.expires_at:%d %B %Y}; older invites revoked)")
+    print(f"web chat link: {web_link(invite)}")
+    link = deep_link(invite.link_token)
     if link is not None:
         print(f"Telegram link: {link}")
 
@@ -147,15 +175,13 @@ def _cmd_add_child(session: Session, args: argparse.Namespace) -> None:
 
 def _cmd_add_pep(session: Session, args: argparse.Namespace) -> None:
     pep = dirsvc.add_pep(session, args.child, args.meeting_date, actor=ACTOR)
-    code = issue_invite(session, pep, actor=ACTOR)
+    invite = new_invite(session, pep, actor=ACTOR)
     print(f"PEP {pep.id} (meeting {pep.meeting_date.isoformat()})")
-    print(f"invite code: {code}")
-    _print_deep_link(code)
+    _print_invite(invite)
 
 
 def _cmd_new_invite(session: Session, args: argparse.Namespace) -> None:
-    pep = dirsvc.get_pep(session, args.pep)
-    print(f"invite code: {issue_invite(session, pep, actor=ACTOR)}")
+    _print_invite(new_invite(session, dirsvc.get_pep(session, args.pep), actor=ACTOR))
 
 
 def _cmd_list_peps(session: Session, args: argparse.Namespace) -> None:
@@ -209,12 +235,13 @@ def _cmd_seed_demo(session: Session, _args: argparse.Namespace) -> None:
         meeting = date.today() + timedelta(days=30)
         pep = dirsvc.add_pep(session, child.id, meeting, actor=ACTOR)
         print(f"created demo PEP {pep.id} for {DEMO_CHILD} (Year {DEMO_YEAR}), meeting {meeting}")
-    code = issue_invite(session, pep, actor=ACTOR)
-    _write_private(get_settings().var_dir / DEMO_INVITE_FILE, code + "\n")
-    print(f"demo PEP {pep.id}; invite code: {code}")
-    _print_deep_link(code)
+    invite = new_invite(session, pep, actor=ACTOR)
+    _write_private(get_settings().var_dir / DEMO_INVITE_FILE, invite.code + "\n")
+    _write_private(get_settings().var_dir / DEMO_LINK_FILE, web_link(invite) + "\n")
+    print(f"demo PEP {pep.id}")
+    _print_invite(invite)
     print("next steps:")
-    print(f"  1. talk to the bot as Sam: make chat (or send /start {code} in a chat)")
+    print(f"  1. talk to the bot as Sam: make chat (or type {invite.code} in the web chat)")
     print("  2. answer a few questions, then see them with:")
     print(f"     python -m bot export --pep {pep.id}")
     print("  3. python -m bot list-peps")
@@ -277,11 +304,80 @@ def _send_reminders(_args: argparse.Namespace) -> int:
         raise Refused(str(exc)) from None
 
 
+def _write_new_private(path: Path, text: str) -> None:
+    """Write `text` to a file that did not exist, readable only by this user."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _subject_access(args: argparse.Namespace) -> int:
+    # Own transaction: a refused request is still committed to the audit log.
+    out: Path | None = args.out
+    if out is not None and (out.exists() or out.is_symlink()):
+        raise Refused(f"{out} already exists; choose a new file name")
+    refusal: AccessDenied | None = None
+    with session_scope() as session:
+        try:
+            document = lifecycle.subject_access(
+                session,
+                args.child,
+                requested_by=args.viewer,
+                include_concerns_approved_by=args.concerns_approved_by,
+            )
+        except AccessDenied as exc:
+            refusal = exc
+    if refusal is not None:
+        print(f"error: {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        print(text, end="")
+        return 0
+    try:
+        _write_new_private(out, text)
+    except OSError as exc:
+        raise Refused(f"could not write {out}: {exc.strerror}") from None
+    concerns = document["safeguarding_concerns"]
+    released = "released" if concerns["released"] else "withheld pending DSL review"
+    print(
+        f"subject access for child {args.child} written to {out} (mode 0600); "
+        f"safeguarding concerns: {concerns['count']} {released}; this has been recorded"
+    )
+    return 0
+
+
+def _erase_child(args: argparse.Namespace) -> int:
+    if not args.confirm:
+        raise Refused(
+            f"erase-child deletes child {args.child}'s data for good; add --confirm to go ahead"
+        )
+    # Own transaction: a refused request is still committed to the audit log.
+    refusal: AccessDenied | None = None
+    with session_scope() as session:
+        try:
+            counts = lifecycle.erase_child(session, args.child, requested_by=args.viewer)
+        except AccessDenied as exc:
+            refusal = exc
+    if refusal is not None:
+        print(f"error: {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"child {args.child} erased: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def _cmd_apply_retention(session: Session, _args: argparse.Namespace) -> None:
+    counts = lifecycle.apply_retention(session)
+    print("retention applied: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
 # Commands that manage their own transactions.
 _OWN_TRANSACTION: dict[str, Callable[[argparse.Namespace], int]] = {
     "concern": _concern_show,
     "send-pending-alerts": _send_pending_alerts,
     "send-reminders": _send_reminders,
+    "subject-access": _subject_access,
+    "erase-child": _erase_child,
 }
 
 # `migrate` is not here: it runs outside a session.
@@ -295,6 +391,7 @@ _COMMANDS: dict[str, Callable[[Session, argparse.Namespace], None]] = {
     "export": _cmd_export,
     "seed-demo": _cmd_seed_demo,
     "concerns": _cmd_concerns,
+    "apply-retention": _cmd_apply_retention,
 }
 
 
@@ -307,6 +404,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             migrate()
             print("database is up to date")
+            if changed := make_private(get_settings().var_dir):
+                print(f"made {changed} files under var/ private to this user")
             return 0
         if args.command in _OWN_TRANSACTION:
             return _OWN_TRANSACTION[args.command](args)

@@ -6,7 +6,6 @@ Only the app talks to the engine, which listens on loopback. The app chooses the
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +26,9 @@ def as_typed_text(text: str) -> str:
     return SLASH_GUARD + text if text.lstrip().startswith("/") else text
 
 
-def start_message(code: str) -> str:
-    """The structured message that links a conversation to the code's PEP."""
-    return "/start" + json.dumps({"invite_code": code})
+#: Starts (or resumes) a conversation the app has already linked to a PEP. It carries no
+#: code: the engine's tracker store never holds one.
+START_MESSAGE = "/start"
 
 
 def without_guard(text: str) -> str:

@@ -202,7 +202,11 @@ class Invite(Base):
     pep_id: Mapped[int] = mapped_column(ForeignKey("peps.id"), index=True)
     # keyed_hash of the normalised code; the code itself is never stored.
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # keyed_hash of the long random token that links carry instead of the code.
+    link_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when a newer invite for the same PEP replaced this one: it links nothing any more.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # keyed_hash of the conversation id that redeemed the code.
     bound_to: Mapped[str | None] = mapped_column(String(64), index=True)
     bound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -305,15 +309,16 @@ class TelegramChat(Base):
     """A Telegram chat linked to a PEP, so `send-reminders` can nudge the child.
 
     The chat id is never stored in clear: `chat_hash` (keyed_hash) finds the row, and
-    `sealed_chat_id` is the id masked with a key-derived pad that only the deployment's
-    secret key can remove (bot.telegram.identity), because a reminder must be sent to it.
+    `sealed_chat_id` is the id sealed with AES-GCM-SIV under a key derived from the
+    deployment's secret, bound to the row's hash (bot.telegram.identity, bot.keys), because
+    a reminder must be sent to it.
     """
 
     __tablename__ = "telegram_chats"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    sealed_chat_id: Mapped[str] = mapped_column(String(32))
+    sealed_chat_id: Mapped[str] = mapped_column(String(120))
     pep_id: Mapped[int] = mapped_column(ForeignKey("peps.id"), index=True)
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 
-from bot.settings import get_settings
+from bot.keys import lookup_hash, lookup_hashes
 
 # No 0/O, 1/I/L: codes are read aloud and copied by children and carers.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -29,9 +27,13 @@ INVITE_CODE_RE = re.compile(
 
 
 def keyed_hash(value: str) -> str:
-    """HMAC-SHA256 (hex) under the deployment's secret key."""
-    key = get_settings().secret_key.encode()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 (hex) under the current key's lookup key (`bot.keys`)."""
+    return lookup_hash(value)
+
+
+def keyed_hashes(value: str) -> list[str]:
+    """`keyed_hash` under every key in the ring: match a stored hash against these."""
+    return lookup_hashes(value)
 
 
 def new_code() -> str:

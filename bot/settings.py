@@ -6,9 +6,13 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from bot.private_files import restrict_new_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,12 +20,33 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
+    # "development" (make run, make test) may keep a generated key in var/; anything else
+    # is production and refuses to start without SECRET_KEY.
+    environment: Literal["development", "production"] = "production"
     var_dir: Path = REPO_ROOT / "var"
     # Empty means "SQLite file in var_dir", filled in by _fill_defaults.
     database_url: str = ""
-    # Kept out of repr so the key never lands in a log or traceback.
+    # The engine's conversations (Rasa's tracker store). Empty: var/tracker.db beside a
+    # SQLite DATABASE_URL, or a database of its own ("<name>_tracker") on the same
+    # PostgreSQL server.
+    tracker_database_url: str = ""
+    # Kept out of repr so the key never lands in a log or traceback (bot.keys uses them).
     secret_key: str = Field(default="", repr=False)
-    invite_ttl_days: int = Field(default=60, ge=1)
+    # Retired keys still accepted while what they signed or sealed ages out (JSON list).
+    previous_secret_keys: tuple[str, ...] = Field(default=(), repr=False)
+    # How long a new invite can be claimed; a child who has started may take longer.
+    invite_ttl_days: int = Field(default=14, ge=1)
+    # Refused invite attempts allowed per client (an address, a Telegram chat) and in all,
+    # per window: generous for a class behind one school address, hopeless for guessing.
+    invite_attempts_per_client: int = Field(default=20, ge=1)
+    invite_attempts_global: int = Field(default=300, ge=1)
+    invite_attempt_window_minutes: int = Field(default=15, ge=1)
+    # Throttle counts live here: "memory://" (one process) or a redis:// URL (scale-out).
+    rate_limit_storage_url: str = "memory://"
+    # Data lifecycle (bot.services.lifecycle): a PEP's data is deleted this long after its
+    # meeting; an engine conversation that is linked to no PEP, this long after its last turn.
+    retention_days_after_meeting: int = Field(default=180, ge=1)
+    unlinked_conversation_days: int = Field(default=7, ge=1)
     rasa_url: str = "http://127.0.0.1:5005"
     action_server_url: str = "http://127.0.0.1:5055"
     app_base_url: str = "http://127.0.0.1:8000"
@@ -35,7 +60,13 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_sender: str = "pep-voice@localhost"
-    smtp_starttls: bool = False
+    # "starttls" (port 25 or 587; the server must offer it), "tls" (SMTPS, implicit TLS,
+    # usually port 465) or "none": plain text, only for a local test server or relay.
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    # A CA bundle (PEM) to trust for the server's certificate, e.g. a council's internal CA;
+    # it replaces the system store, which is used when this is unset.
+    smtp_ca_file: Path | None = None
+    # Login only over TLS: refused with SMTP_SECURITY=none (see _mail_login_needs_tls).
     smtp_username: str | None = None
     smtp_password: str | None = Field(default=None, repr=False)
     smtp_timeout_seconds: float = Field(default=10, gt=0)
@@ -65,9 +96,45 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'pepvoice.db'}"
         self.database_url = _with_psycopg_driver(self.database_url)
+        if not self.tracker_database_url:
+            self.tracker_database_url = _tracker_url(self.database_url, self.var_dir)
+        self.tracker_database_url = _with_psycopg_driver(self.tracker_database_url)
         if not self.secret_key:
+            if self.environment != "development":
+                raise ValueError(MISSING_KEY)
             self.secret_key = _read_or_create_secret(self.var_dir / "secret_key")
+        for key in (self.secret_key, *self.previous_secret_keys):
+            if len(key.encode()) < MIN_KEY_BYTES:
+                raise ValueError(SHORT_KEY)
         return self
+
+    @model_validator(mode="after")
+    def _mail_login_needs_tls(self) -> Settings:
+        if self.smtp_username and self.smtp_security == "none":
+            raise ValueError(PLAIN_LOGIN)
+        return self
+
+
+PLAIN_LOGIN = (
+    "SMTP_USERNAME is set but SMTP_SECURITY is none: never log in without TLS; "
+    "use SMTP_SECURITY=starttls (port 25 or 587) or tls (port 465)"
+)
+MIN_KEY_BYTES = 32
+_NEW_KEY_HINT = "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+MISSING_KEY = (
+    "SECRET_KEY is not set. Outside development (ENVIRONMENT=development) PEP Voice needs a "
+    f"key of at least {MIN_KEY_BYTES} bytes, kept apart from the data; " + _NEW_KEY_HINT
+)
+SHORT_KEY = f"SECRET_KEY and PREVIOUS_SECRET_KEYS need at least {MIN_KEY_BYTES} bytes; " + (
+    _NEW_KEY_HINT
+)
+
+
+def _tracker_url(database_url: str, var_dir: Path) -> str:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite:///{var_dir / 'tracker.db'}"
+    return url.set(database=f"{url.database}_tracker").render_as_string(hide_password=False)
 
 
 def _with_psycopg_driver(url: str) -> str:
@@ -97,5 +164,9 @@ def _read_or_create_secret(path: Path) -> str:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings; tests call `get_settings.cache_clear()`."""
+    """The process-wide settings; tests call `get_settings.cache_clear()`.
+
+    The first call also makes every file this process creates private (bot.private_files).
+    """
+    restrict_new_files()
     return Settings()

@@ -7,6 +7,7 @@ each migrated with Alembic once per test session.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +21,12 @@ from bot import db
 from bot.models import Base
 from bot.settings import Settings, get_settings
 
+# Tests run as development (a key may be generated in a temp var/); production's refusal
+# without SECRET_KEY is tested on its own (tests/store/test_settings.py).
+os.environ.setdefault("ENVIRONMENT", "development")
+
 POSTGRES_SERVER = "127.0.0.1:5432"
-TEST_SECRET_KEY = "test-secret-key-not-for-production"
+TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789"
 
 
 def _create_postgres_database() -> str:

@@ -7,6 +7,8 @@ and a child who comes back finds their answers there.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,8 +20,17 @@ from bot.models import AnsweredBy, Pep
 from bot.phases import Phase
 from bot.questions import BY_KEY, FOLLOWED_UP, SECTION_TITLES, Section, questions_for
 from bot.services.answers import record_answer, submit_voice
-from bot.services.invites import pep_for_conversation, redeem_invite
+from bot.services.invites import (
+    ConversationLinkedElsewhere,
+    InviteError,
+    InviteFailure,
+    conversation_hashes,
+    find_invite,
+    pep_for_conversation,
+    redeem_invite,
+)
 from bot.services.tagging import tags_for
+from bot.services.throttle import invite_throttle
 
 #: How many characters of last time's answer are quoted back to the child.
 QUOTE_CHARS = 200
@@ -62,18 +73,67 @@ def _previous_answers(session: Session, pep: Pep) -> dict[str, str]:
     }
 
 
-def link_conversation(code: str, conversation_id: str) -> LinkedPep:
-    with session_scope() as session:
-        pep = redeem_invite(session, code, conversation_id)
-        latest = max(pep.answers, key=lambda a: a.updated_at, default=None)
-        return LinkedPep(
-            pep_id=pep.id,
-            phase=pep.child.phase,
-            year_group=pep.child.year_group,
-            answered={a.question_key: a.text for a in pep.answers},
-            answered_by=latest.answered_by if latest else None,
-            previous=_previous_answers(session, pep),
+def _linked(session: Session, pep: Pep) -> LinkedPep:
+    latest = max(pep.answers, key=lambda a: a.updated_at, default=None)
+    return LinkedPep(
+        pep_id=pep.id,
+        phase=pep.child.phase,
+        year_group=pep.child.year_group,
+        answered={a.question_key: a.text for a in pep.answers},
+        answered_by=latest.answered_by if latest else None,
+        previous=_previous_answers(session, pep),
+    )
+
+
+@contextmanager
+def _throttled(client: str) -> Iterator[None]:
+    """Refuse a client (or everyone) over the limit before looking the code up; count each
+    refusal. A code for another PEP in a linked conversation is not a refusal of the code."""
+    throttle = invite_throttle()
+    if not throttle.allowed(client):
+        raise InviteError(InviteFailure.throttled)
+    try:
+        yield
+    except ConversationLinkedElsewhere:
+        raise
+    except InviteError:
+        throttle.refused(client)
+        raise
+
+
+def link_conversation(secret: str, conversation_id: str, *, client: str) -> LinkedPep:
+    """Redeem a code or link token for the conversation (the app links; the engine is only
+    told to start). `client` is who is trying (an address, a chat), for the throttle."""
+    with _throttled(client), session_scope() as session:
+        return _linked(session, redeem_invite(session, secret, conversation_id))
+
+
+def link_invite_conversation(
+    secret: str, conversations_for: Callable[[int], list[str]], *, client: str
+) -> tuple[LinkedPep, str]:
+    """Redeem for a channel whose conversation follows the invite (the web chat).
+
+    `conversations_for(invite_id)` gives the channel's conversation ids for the invite, the
+    current key's first: the one the invite is already bound to is kept (a child coming back
+    after a key rotation), else the first. Returns the link and the conversation id.
+    """
+    with _throttled(client), session_scope() as session:
+        invite = find_invite(session, secret)
+        if invite is None:
+            raise InviteError(InviteFailure.unknown)
+        candidates = conversations_for(invite.id)
+        conversation = next(
+            (c for c in candidates if invite.bound_to in conversation_hashes(c)), candidates[0]
         )
+        pep = redeem_invite(session, secret, conversation)
+        return _linked(session, pep), conversation
+
+
+def linked_conversation(conversation_id: str) -> LinkedPep | None:
+    """The PEP the app linked this conversation to, if it is linked and not yet sent."""
+    with session_scope() as session:
+        pep = pep_for_conversation(session, conversation_id)
+        return None if pep is None else _linked(session, pep)
 
 
 def reflection_plan(conversation_id: str) -> list[str]:

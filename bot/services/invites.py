@@ -1,7 +1,11 @@
-"""One-time invite codes that link a chat conversation to a PEP.
+"""One-time invites that link a chat conversation to a PEP.
+
+An invite has two secrets: a short code a child can type ("K7QM-4TXP") and a long random
+token for links (`/chat/link/<token>`, Telegram deep links), so a link never shows the code.
+Either redeems it.
 
 Linking rules (decided here, relied on by the chatbot):
-- A code can be redeemed while unexpired by exactly one conversation.
+- An invite can be redeemed while unexpired by exactly one conversation.
 - Redeeming again from that same conversation always succeeds, even after
   expiry: expiry limits how long a code can be *claimed*, not how long a
   child may take to finish once they have started.
@@ -12,48 +16,73 @@ Linking rules (decided here, relied on by the chatbot):
 - A conversation stays linked to its PEP until the PEP is submitted;
   after that `pep_for_conversation` returns None (unless asked with
   include_submitted=True) and the child needs a new PEP, invite and conversation.
-- Issuing a new invite does not revoke older unexpired ones.
-Codes and conversation ids are stored only as keyed hashes.
+- Issuing a new invite revokes the PEP's older ones, redeemed or not: a lost code or a
+  lost device stops working, and the conversations they linked are unlinked.
+- Every refusal (unknown, expired, revoked, used, already sent) gives a guesser the same
+  answer; the reason is kept for the audit log and tests only.
+Codes, link tokens and conversation ids are stored only as keyed hashes, matched under every
+key in the ring (bot.keys), so a key rotation does not break invites already given out.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import Invite, Pep, PepStatus, utcnow
-from bot.security import keyed_hash, new_code, normalise_code
+from bot.security import keyed_hash, keyed_hashes, new_code, normalise_code
 from bot.services import ServiceError, record_event
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 
+#: A link token: 32 random bytes, base64url (43 characters).
+LINK_TOKEN_BYTES = 32
+_MIN_LINK_TOKEN_CHARS = 40
+
+
 class InviteFailure(enum.StrEnum):
     unknown = "unknown"
     expired = "expired"
+    revoked = "revoked"
     used_elsewhere = "used_elsewhere"
     submitted = "submitted"
+    throttled = "throttled"
 
 
-_MESSAGES = {
-    InviteFailure.unknown: "I don't recognise that code. Please check it with your teacher.",
-    InviteFailure.expired: "That code has expired. Please ask your teacher for a new one.",
-    InviteFailure.used_elsewhere: (
-        "That code has already been used in another chat. Please ask your teacher for a new one."
-    ),
-    InviteFailure.submitted: "Your answers for this PEP have already been sent to your teacher.",
-}
+#: The one answer to every refused code or link, whatever the reason.
+REFUSED_MESSAGE = (
+    "That code or link isn't working. It may be mistyped, out of date, or already used. "
+    "Please check it, or ask your teacher for a new one."
+)
+THROTTLED_MESSAGE = (
+    "That's a lot of tries. Please wait a few minutes, then try again, "
+    "or ask your teacher to check your code."
+)
 
 
 class InviteError(ServiceError):
     def __init__(self, reason: InviteFailure, message: str | None = None) -> None:
-        super().__init__(message or _MESSAGES[reason])
+        default = THROTTLED_MESSAGE if reason == InviteFailure.throttled else REFUSED_MESSAGE
+        super().__init__(message or default)
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class NewInvite:
+    """The two secrets of a new invite: shown once, stored only as keyed hashes."""
+
+    invite_id: int
+    code: str
+    link_token: str
+    expires_at: datetime
 
 
 class ConversationLinkedElsewhere(InviteError):
@@ -70,30 +99,58 @@ class ConversationLinkedElsewhere(InviteError):
         )
 
 
-def _code_hash(code: str) -> str:
-    # Prefixes keep the two kinds of hashed value in separate domains.
-    return keyed_hash("invite:" + normalise_code(code))
+def _code_hashes(code: str) -> list[str]:
+    # Prefixes keep the kinds of hashed value in separate domains.
+    return keyed_hashes("invite:" + normalise_code(code))
 
 
-def _conversation_hash(conversation_id: str) -> str:
-    return keyed_hash("conversation:" + conversation_id)
+def _link_hashes(token: str) -> list[str]:
+    return keyed_hashes("invite-link:" + token)
 
 
-def issue_invite(
+def conversation_hashes(conversation_id: str) -> list[str]:
+    """What `invites.bound_to` may hold for this conversation (one per key in the ring)."""
+    return keyed_hashes("conversation:" + conversation_id)
+
+
+def is_link_token(secret: str) -> bool:
+    """Links carry a long token; anything short enough to type is a code."""
+    return len(secret.strip()) >= _MIN_LINK_TOKEN_CHARS
+
+
+def find_invite(session: Session, secret: str) -> Invite | None:
+    """The invite a typed code or a link token belongs to, whatever its state."""
+    secret = secret.strip()
+    if not secret or len(secret) > 64:
+        return None
+    if is_link_token(secret):
+        column, hashes = Invite.link_token_hash, _link_hashes(secret)
+    else:
+        column, hashes = Invite.code_hash, _code_hashes(secret)
+    return session.scalar(select(Invite).where(column.in_(hashes)))
+
+
+def new_invite(
     session: Session, pep: Pep, now: datetime | None = None, *, actor: str = "system"
-) -> str:
-    """Create an invite for `pep` and return its code; this is the only time it exists."""
+) -> NewInvite:
+    """Create an invite for `pep`, revoking its older ones; its secrets exist only here."""
     if pep.status == PepStatus.submitted:
         raise ServiceError(f"PEP {pep.id} has already been submitted; no new invite issued")
     now = now or utcnow()
     while True:
         code = new_code()
-        code_hash = _code_hash(code)
-        if session.scalar(select(Invite.id).where(Invite.code_hash == code_hash)) is None:
+        if find_invite(session, code) is None:
             break
+    link_token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
+    older = session.scalars(
+        select(Invite).where(Invite.pep_id == pep.id, Invite.revoked_at.is_(None))
+    ).all()
+    for old in older:
+        old.revoked_at = now
     invite = Invite(
         pep=pep,
-        code_hash=code_hash,
+        code_hash=keyed_hash("invite:" + normalise_code(code)),
+        link_token_hash=keyed_hash("invite-link:" + link_token),
         expires_at=now + timedelta(days=get_settings().invite_ttl_days),
         created_at=now,
     )
@@ -107,31 +164,51 @@ def issue_invite(
         pep_id=pep.id,
         invite_id=invite.id,
         expires_at=invite.expires_at.isoformat(),
+        revoked_older=len(older),
     )
-    return code
+    return NewInvite(invite.id, code, link_token, invite.expires_at)
+
+
+def issue_invite(
+    session: Session, pep: Pep, now: datetime | None = None, *, actor: str = "system"
+) -> str:
+    """`new_invite`, for callers that need only the code."""
+    return new_invite(session, pep, now, actor=actor).code
+
+
+def _refusal(invite: Invite | None, conversation_id: str, now: datetime) -> InviteFailure | None:
+    if invite is None:
+        return InviteFailure.unknown
+    if invite.revoked_at is not None:
+        return InviteFailure.revoked
+    if invite.pep.status == PepStatus.submitted:
+        return InviteFailure.submitted
+    if invite.bound_to is not None:
+        if invite.bound_to in conversation_hashes(conversation_id):
+            return None
+        return InviteFailure.used_elsewhere
+    if invite.expires_at <= now:
+        return InviteFailure.expired
+    return None
 
 
 def redeem_invite(
-    session: Session, code: str, conversation_id: str, now: datetime | None = None
+    session: Session, secret: str, conversation_id: str, now: datetime | None = None
 ) -> Pep:
-    """Link `conversation_id` to the invite's PEP, or raise InviteError."""
+    """Link `conversation_id` to the PEP of the invite whose code or link token is `secret`,
+    or raise InviteError."""
     now = now or utcnow()
-    invite = session.scalar(select(Invite).where(Invite.code_hash == _code_hash(code)))
-    if invite is None:
-        raise InviteError(InviteFailure.unknown)
+    invite = find_invite(session, secret)
+    refusal = _refusal(invite, conversation_id, now)
+    if refusal is not None:
+        raise InviteError(refusal)
+    assert invite is not None
     pep = invite.pep
-    if pep.status == PepStatus.submitted:
-        raise InviteError(InviteFailure.submitted)
-    conversation = _conversation_hash(conversation_id)
     if invite.bound_to is not None:
-        if invite.bound_to != conversation:
-            raise InviteError(InviteFailure.used_elsewhere)
         return pep
-    if invite.expires_at <= now:
-        raise InviteError(InviteFailure.expired)
     if bound_pep_ids(session, conversation_id) - {pep.id}:
         raise ConversationLinkedElsewhere()
-    invite.bound_to = conversation
+    invite.bound_to = keyed_hash("conversation:" + conversation_id)
     invite.bound_at = now
     session.flush()
     record_event(
@@ -146,14 +223,17 @@ def redeem_invite(
 
 
 def pep_id_for_code(session: Session, code: str) -> int | None:
-    """The PEP a code is for, whether or not it can still be redeemed; binds nothing."""
-    return session.scalar(select(Invite.pep_id).where(Invite.code_hash == _code_hash(code)))
+    """The PEP a code or link is for, whether or not it can still be redeemed; binds nothing."""
+    invite = find_invite(session, code)
+    return None if invite is None else invite.pep_id
 
 
 def bound_pep_ids(session: Session, conversation_id: str) -> set[int]:
-    """The PEPs whose invites this conversation redeemed: one, or none (more only in data
-    from before a conversation was held to one PEP)."""
-    query = select(Invite.pep_id).where(Invite.bound_to == _conversation_hash(conversation_id))
+    """The PEPs whose live (not revoked) invites this conversation redeemed: one, or none
+    (more only in data from before a conversation was held to one PEP)."""
+    query = select(Invite.pep_id).where(
+        Invite.bound_to.in_(conversation_hashes(conversation_id)), Invite.revoked_at.is_(None)
+    )
     return set(session.scalars(query.distinct()))
 
 

@@ -7,53 +7,55 @@
   one more for messages before any code is linked (`bot.telegram.links` picks which).
 - `chat_hash`: finds the chat's row in `telegram_chats`.
 - `seal_chat_id` / `unseal_chat_id`: reminders must be *sent* to the chat, so the id is kept
-  XOR-masked with a pad derived from the secret key and the chat hash. Without the key the
-  sealed value says nothing; with the key a 10-digit id behind a keyed hash could be brute
-  forced anyway, so sealing exposes nothing a keyed hash would not.
+  sealed (AES-GCM-SIV, `bot.keys.seal`) and bound to the row's chat hash: a sealed id copied
+  to another row does not open. The sealed value names its key, so it opens after a key
+  rotation while the old key is still listed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
-from bot.security import keyed_hash
-from bot.settings import get_settings
+from bot.keys import seal, unseal
+from bot.security import keyed_hash, keyed_hashes
 
 SENDER_PREFIX = "tg-"
 _ID_BYTES = 8  # chat ids fit in a signed 64-bit integer
+_SEAL_PURPOSE = "telegram-chat-id"
+
+
+def _sender_source(chat_id: int, pep_id: int | None) -> str:
+    return f"telegram:{chat_id}" if pep_id is None else f"telegram:{chat_id}:pep:{pep_id}"
 
 
 def sender_id(chat_id: int, pep_id: int | None = None) -> str:
-    """The chat's conversation for `pep_id`, or its not-yet-linked one.
+    """The chat's conversation for `pep_id`, or its not-yet-linked one, under the current key.
 
     (Chats linked before conversations were per PEP used the not-yet-linked id for their
     PEP; `bot.telegram.links` keeps them there.)
     """
-    if pep_id is None:
-        return SENDER_PREFIX + keyed_hash(f"telegram:{chat_id}")[:32]
-    return SENDER_PREFIX + keyed_hash(f"telegram:{chat_id}:pep:{pep_id}")[:32]
+    return SENDER_PREFIX + keyed_hash(_sender_source(chat_id, pep_id))[:32]
+
+
+def sender_ids(chat_id: int, pep_id: int | None = None) -> list[str]:
+    """`sender_id` under every key in the ring, current first: a conversation begun before a
+    key rotation keeps its id (`bot.telegram.links` picks the one that is linked)."""
+    return [SENDER_PREFIX + h[:32] for h in keyed_hashes(_sender_source(chat_id, pep_id))]
 
 
 def chat_hash(chat_id: int) -> str:
     return keyed_hash(f"telegram-chat:{chat_id}")
 
 
-def _pad(hashed: str) -> bytes:
-    key = hashlib.sha256(b"telegram-seal:" + get_settings().secret_key.encode()).digest()
-    return hmac.new(key, hashed.encode(), hashlib.sha256).digest()[:_ID_BYTES]
+def chat_hashes(chat_id: int) -> list[str]:
+    """The chat's hash under every key in the ring: what its stored row may carry."""
+    return keyed_hashes(f"telegram-chat:{chat_id}")
 
 
-def seal_chat_id(chat_id: int) -> str:
+def seal_chat_id(chat_id: int, hashed: str | None = None) -> str:
+    """The chat id sealed for the row whose chat hash is `hashed` (default: the current one)."""
     raw = chat_id.to_bytes(_ID_BYTES, "big", signed=True)
-    return bytes(a ^ b for a, b in zip(raw, _pad(chat_hash(chat_id)), strict=True)).hex()
+    return seal(_SEAL_PURPOSE, raw, (hashed or chat_hash(chat_id)).encode())
 
 
 def unseal_chat_id(sealed: str, hashed: str) -> int:
-    """The chat id; ValueError if it does not belong to `hashed` (wrong key, or tampered)."""
-    masked = bytes.fromhex(sealed)
-    raw = bytes(a ^ b for a, b in zip(masked, _pad(hashed), strict=True))
-    chat_id = int.from_bytes(raw, "big", signed=True)
-    if not hmac.compare_digest(chat_hash(chat_id), hashed):
-        raise ValueError("sealed chat id does not match its hash")
-    return chat_id
+    """The chat id; ValueError if it does not open for `hashed` (wrong key, moved, tampered)."""
+    return int.from_bytes(unseal(_SEAL_PURPOSE, sealed, hashed.encode()), "big", signed=True)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.db import session_scope
 from bot.models import ProcessedUpdate, TelegramChat, utcnow
 from bot.services.invites import bound_pep_ids, pep_for_conversation, pep_id_for_code
-from bot.telegram.identity import chat_hash, seal_chat_id, sender_id
+from bot.telegram.identity import chat_hash, chat_hashes, seal_chat_id, sender_ids
 
 # Telegram gives up redelivering an update long before this.
 KEEP_UPDATE_IDS = timedelta(days=7)
@@ -35,15 +35,22 @@ class Route:
 
 
 def _row(session: Session, chat_id: int) -> TelegramChat | None:
-    hashed = chat_hash(chat_id)
-    return session.scalar(select(TelegramChat).where(TelegramChat.chat_hash == hashed))
+    hashed = chat_hashes(chat_id)
+    return session.scalar(select(TelegramChat).where(TelegramChat.chat_hash.in_(hashed)))
+
+
+def _bound_to(session: Session, candidates: list[str], pep_id: int) -> str | None:
+    return next((c for c in candidates if pep_id in bound_pep_ids(session, c)), None)
 
 
 def _conversation(session: Session, chat_id: int, pep_id: int | None) -> str:
-    unlinked = sender_id(chat_id)
-    if pep_id is None or pep_id in bound_pep_ids(session, unlinked):
-        return unlinked  # not linked yet, or linked before conversations were per PEP
-    return sender_id(chat_id, pep_id)
+    unlinked = sender_ids(chat_id)
+    if pep_id is None:
+        return unlinked[0]
+    # Linked before conversations were per PEP, or under a key since rotated: keep it.
+    linked = _bound_to(session, unlinked, pep_id)
+    per_pep = sender_ids(chat_id, pep_id)
+    return linked or _bound_to(session, per_pep, pep_id) or per_pep[0]
 
 
 def route(chat_id: int, code: str | None, *, command: bool = False) -> Route:

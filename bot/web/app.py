@@ -14,6 +14,7 @@ from bot.db import session_scope
 from bot.settings import REPO_ROOT, get_settings
 from bot.telegram import webhook as telegram_webhook
 from bot.web import chat
+from bot.web.limits import LimitRequestSize
 from bot.web.logs import RedactChatPaths
 
 app = FastAPI(
@@ -28,6 +29,8 @@ app.include_router(chat.router)
 app.include_router(telegram_webhook.router)
 app.mount("/static", StaticFiles(directory=REPO_ROOT / "bot" / "static"), name="static")
 app.middleware("http")(chat.security_headers)
+# Outermost, so no handler or middleware reads a body over its route's limit.
+app.add_middleware(LimitRequestSize)
 # Invite codes arrive in chat links: keep them out of the access log.
 logging.getLogger("uvicorn.access").addFilter(RedactChatPaths())
 

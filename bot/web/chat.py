@@ -1,14 +1,20 @@
 """The web chat at /chat: start pages, the chat page, and the JSON API its script calls.
 
-The app, not the browser, talks to the engine: it adds the session's sender id server-side
-and sends only the child's text or a button payload the bot itself offered. No message text
-is ever logged.
+Opening a link never uses it up: link scanners (mail safe-links, chat previews) fetch
+URLs, so every GET that carries a code or link token only shows a "Start" page. The POST to
+/chat/start redeems it, with a CSRF token tied to a cookie set by that page.
+
+The app, not the browser, talks to the engine: it links the conversation itself, then adds
+the session's sender id server-side and sends only the child's text or a button payload
+the bot itself offered. No message text is ever logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -19,16 +25,24 @@ from fastapi.templating import Jinja2Templates
 
 from bot.engine_client import (
     NOT_SAVED_MESSAGE,
+    START_MESSAGE,
     EngineUnavailable,
     as_typed_text,
     send_to_engine,
-    start_message,
 )
-from bot.services.conversation import link_conversation
-from bot.services.invites import InviteError, InviteFailure
+from bot.keys import sign, unsign
+from bot.services.conversation import link_invite_conversation
+from bot.services.invites import REFUSED_MESSAGE, InviteError, InviteFailure
 from bot.settings import REPO_ROOT, get_settings
 from bot.web.progress import PepView, pep_view
-from bot.web.sessions import COOKIE_NAME, WebSession, sender_for_code, sign, store, unsign
+from bot.web.sessions import (
+    COOKIE_NAME,
+    WebSession,
+    conversations_for_invite,
+    cookie_value,
+    session_id_from,
+    store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +62,13 @@ FINISHED_MESSAGE = (
     "To carry on later, open your link or type your code again."
 )
 SENT_MESSAGE = "Thank you! Your answers have already been sent to your designated teacher."
-CODE_TITLES = {
-    InviteFailure.unknown: "We couldn't find that code",
-    InviteFailure.expired: "That code has run out",
-    InviteFailure.used_elsewhere: "That code is already in use",
-    InviteFailure.submitted: "Your answers have been sent",
-}
+STALE_FORM_MESSAGE = "That page was out of date. Please press Start again."
+SENT_TITLE = "Your answers have been sent"
+REFUSED_TITLE = "That didn't work"
+THROTTLED_TITLE = "Please wait a little"
+#: The start form's CSRF cookie: random, set by the page that shows the form.
+START_COOKIE = "pepvoice_start"
+START_FORM_MAX_BYTES = 2048
 
 
 def _is_https(request: Request) -> bool:
@@ -69,7 +84,7 @@ def _set_cookie(request: Request, response: Response, session: WebSession) -> No
     # the session sooner, after web_idle_minutes unused.
     response.set_cookie(
         COOKIE_NAME,
-        sign(session.session_id),
+        cookie_value(session.session_id),
         path="/chat",
         httponly=True,
         samesite="lax",
@@ -84,12 +99,12 @@ def _clear_cookie(request: Request, response: Response) -> None:
 
 
 def _session_from(request: Request) -> WebSession | None:
-    session_id = unsign(request.cookies.get(COOKIE_NAME))
+    session_id = session_id_from(request.cookies.get(COOKIE_NAME))
     return None if session_id is None else store.get(session_id)
 
 
 def _end_session(request: Request) -> None:
-    session_id = unsign(request.cookies.get(COOKIE_NAME))
+    session_id = session_id_from(request.cookies.get(COOKIE_NAME))
     if session_id is not None:
         store.end(session_id)
 
@@ -99,7 +114,34 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
 
 
 def _start_page(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return _page(request, "start.html", status_code, **context)
+    """The code form (or, with `secret`, a page with only a Start button), with a fresh
+    CSRF token for its POST: the token is the signature of a random value kept in a cookie,
+    so only a page we served can post the form."""
+    nonce = request.cookies.get(START_COOKIE) or ""
+    if not (20 <= len(nonce) <= 64 and nonce.replace("-", "").replace("_", "").isalnum()):
+        nonce = secrets.token_urlsafe(24)
+    response = _page(request, "start.html", status_code, csrf=sign("start-form", nonce), **context)
+    response.set_cookie(
+        START_COOKIE, nonce, path="/chat", httponly=True, samesite="strict",
+        secure=_is_https(request),
+    )  # fmt: skip
+    return response
+
+
+def _start_form_ok(request: Request, form: dict[str, list[str]]) -> bool:
+    nonce = request.cookies.get(START_COOKIE)
+    signed = unsign("start-form", (form.get("csrf") or [""])[0])
+    return bool(nonce and signed and hmac.compare_digest(nonce, signed))
+
+
+def client_address(request: Request) -> str:
+    """Who is trying a code, for the throttle. Behind our proxy, the address it saw (the
+    last X-Forwarded-For entry: earlier ones are whatever the client claimed)."""
+    if get_settings().behind_proxy:
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
+        if forwarded:
+            return "web:" + forwarded
+    return "web:" + (request.client.host if request.client else "unknown")
 
 
 def _finished_page(request: Request, title: str, message: str) -> HTMLResponse:
@@ -109,35 +151,41 @@ def _finished_page(request: Request, title: str, message: str) -> HTMLResponse:
     return response
 
 
-async def _redeem(request: Request, code: str) -> Response:
-    """Start a new session on the code's conversation, then drop the code from the URL.
+async def _redeem(request: Request, secret: str) -> Response:
+    """Start a new session on the invite's conversation, then go to the chat.
 
     Whoever was using this browser before is done: their session ends, whatever the code.
+    Every refusal looks the same, so a guesser learns nothing about which codes exist.
     """
-    code = code.strip()
     _end_session(request)
     try:
-        if not 1 <= len(code) <= 32:
-            raise InviteError(InviteFailure.unknown)
-        sender = sender_for_code(code)
-        linked = await asyncio.to_thread(link_conversation, code, sender)
+        linked, conversation = await asyncio.to_thread(
+            link_invite_conversation,
+            secret.strip()[:64],
+            conversations_for_invite,
+            client=client_address(request),
+        )
     except InviteError as error:
+        throttled = error.reason == InviteFailure.throttled
         return _start_page(
             request,
-            410 if error.reason != InviteFailure.unknown else 400,
-            error_title=CODE_TITLES[error.reason],
+            429 if throttled else 400,
+            error_title=THROTTLED_TITLE if throttled else REFUSED_TITLE,
             error=error.message,
-            finished=error.reason == InviteFailure.submitted,
         )
     except Exception:
         log.exception("linking an invite failed")  # the code is not in the message
         return _start_page(request, 503, error_title="Please try later", error=SERVICE_DOWN_MESSAGE)
-    session = store.new(sender)
+    session = store.new(conversation)
     session.pep_id = linked.pep_id
-    session.pending_code = code
     response = RedirectResponse("/chat", status_code=303)
     _set_cookie(request, response, session)
     return response
+
+
+def _confirm_page(request: Request, field: str, secret: str) -> HTMLResponse:
+    """A link or an old-style code URL: a Start button that posts it; nothing redeemed yet."""
+    return _start_page(request, confirm_field=field, confirm_value=secret.strip()[:64])
 
 
 async def _view(pep_id: int) -> PepView | None:
@@ -155,13 +203,13 @@ def _state(view: PepView | None) -> dict[str, Any]:
 @router.get("/chat", response_class=HTMLResponse)
 async def chat_page(request: Request, code: str | None = None) -> Response:
     if code is not None:
-        return await _redeem(request, code)
+        return _confirm_page(request, "code", code)
     session = _session_from(request)
     if session is None or session.pep_id is None:
         return _start_page(request)
     view = await _view(session.pep_id)
     if view is not None and view.submitted:
-        return _finished_page(request, CODE_TITLES[InviteFailure.submitted], SENT_MESSAGE)
+        return _finished_page(request, SENT_TITLE, SENT_MESSAGE)
     return _page(request, "chat.html", view=view, not_saved=NOT_SAVED_MESSAGE)
 
 
@@ -173,15 +221,26 @@ async def finished_page(request: Request) -> Response:
 
 
 @router.post("/chat/start", response_class=HTMLResponse)
-async def typed_code(request: Request) -> Response:
-    # A plain urlencoded form, parsed here: no multipart dependency for one field.
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    return await _redeem(request, (form.get("code") or [""])[0])
+async def start_form(request: Request) -> Response:
+    # A plain urlencoded form, parsed here: no multipart dependency for two fields.
+    body = await request.body()
+    if len(body) > START_FORM_MAX_BYTES:
+        return _start_page(request, 413, error_title=REFUSED_TITLE, error=REFUSED_MESSAGE)
+    form = parse_qs(body.decode("utf-8", "replace"))
+    if not _start_form_ok(request, form):
+        return _start_page(request, 403, error_title="Please try again", error=STALE_FORM_MESSAGE)
+    secret = (form.get("link") or form.get("code") or [""])[0]
+    return await _redeem(request, secret)
+
+
+@router.get("/chat/link/{token}", response_class=HTMLResponse)
+async def chat_link(request: Request, token: str) -> Response:
+    return _confirm_page(request, "link", token)
 
 
 @router.get("/chat/{code}", response_class=HTMLResponse)
-async def chat_link(request: Request, code: str) -> Response:
-    return await _redeem(request, code)
+async def chat_code_link(request: Request, code: str) -> Response:
+    return _confirm_page(request, "code", code)
 
 
 # --- JSON API for the page's script --------------------------------------------------------
@@ -223,7 +282,7 @@ async def history(session: Session) -> dict[str, Any]:
     state = _state(await _view(session.pep_id))
     if state["submitted"]:
         session.forget_transcript()
-    return {"messages": list(session.transcript), **state, "started": session.pending_code is None}
+    return {"messages": list(session.transcript), **state, "started": session.started}
 
 
 @router.post("/chat/api/finish", dependencies=[Depends(require_csrf_header)])
@@ -237,13 +296,13 @@ async def finish(request: Request, response: Response) -> dict[str, Any]:
 @router.post("/chat/api/start", dependencies=[Depends(require_csrf_header)])
 async def start(session: Session) -> dict[str, Any]:
     async with session.lock:
-        if session.pending_code is None:
+        if session.started:
             return await _reply(session, [])
         try:
-            replies = await send_to_engine(session.sender_id, start_message(session.pending_code))
+            replies = await send_to_engine(session.sender_id, START_MESSAGE)
         except EngineUnavailable:
             raise _api_error(503, "not_started", START_FAILED_MESSAGE) from None
-        session.pending_code = None
+        session.started = True
         new = session.add_turn(None, replies)
     return await _reply(session, new)
 
@@ -262,7 +321,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
 async def send(request: Request, session: Session) -> dict[str, Any]:
     body = await _json_body(request)
     async with session.lock:
-        if session.pending_code is not None:
+        if not session.started:
             raise _api_error(409, "not_started", "Please wait for the chat to start.")
         payload, text = body.get("payload"), body.get("text")
         if isinstance(payload, str):

@@ -1,15 +1,17 @@
 """Web chat sessions: the cookie that binds a browser to one conversation for a while.
 
-The cookie holds only a random session id and its HMAC (`bot.security.keyed_hash`); no child
+The cookie holds only a random session id, signed with a key id (`bot.keys.sign`); no child
 text, no PEP id. It is a browser-session cookie (no expiry date), and the server forgets a
 session unused for `web_idle_minutes`: on a shared tablet the next person finds the code
-page, not the last child's chat.
+page, not the last child's chat. A session exists only once a code or link has been
+redeemed.
 
-The engine's sender id (the conversation) is derived from the invite code with the
-deployment's secret key, never from the browser: each code has its own conversation, so a
-second child's code in the same browser starts a new one, and a child who comes back later
-(or after an app restart) with their code carries on where they left off. A session is
-made afresh for every code redeemed.
+The engine's sender id (the conversation) is derived from the invite with the deployment's
+key, never from the browser: each invite has its own conversation, so a second child's code
+in the same browser starts a new one, and a child who comes back later (or after an app
+restart) with their code or link carries on where they left off. A new invite for the PEP
+revokes the old one, and with it the old conversation. A session is made afresh for every
+code redeemed.
 
 The transcript holds the child's words: it lives in memory only, is never logged, and keeps
 no safeguarding disclosure (`bot.web.transcript`).
@@ -18,7 +20,6 @@ no safeguarding disclosure (`bot.web.transcript`).
 from __future__ import annotations
 
 import asyncio
-import hmac
 import secrets
 import time
 from collections.abc import Callable
@@ -26,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine_client import BotMessage
-from bot.security import keyed_hash, normalise_code
+from bot.keys import sign, unsign
+from bot.security import keyed_hashes
 from bot.settings import get_settings
 from bot.web.transcript import is_disclosure_check, is_disclosure_response
 
@@ -46,8 +48,8 @@ class WebSession:
     session_id: str
     sender_id: str
     pep_id: int | None = None
-    # The invite code, held in memory only until the engine has been sent /start with it.
-    pending_code: str | None = None
+    # Whether the engine has been told to start (the app linked the conversation already).
+    started: bool = False
     transcript: list[dict[str, Any]] = field(default_factory=list)
     last_seen: float = 0.0
     # payload -> title of the buttons the bot offered in its latest turn.
@@ -96,23 +98,19 @@ class WebSession:
         self.transcript.clear()
 
 
-def sender_for_code(code: str) -> str:
-    """The engine's conversation for an invite code in the web chat."""
-    return "web-" + keyed_hash("web-sender:" + normalise_code(code))[:40]
+def conversations_for_invite(invite_id: int) -> list[str]:
+    """The engine's conversation for an invite in the web chat, under each key in the ring
+    (current first; `bot.services.conversation` keeps the one already linked)."""
+    return ["web-" + h[:40] for h in keyed_hashes(f"web-sender:invite:{invite_id}")]
 
 
-def sign(session_id: str) -> str:
-    return f"{session_id}.{keyed_hash('web-session:' + session_id)}"
+def cookie_value(session_id: str) -> str:
+    return sign("web-session", session_id)
 
 
-def unsign(cookie: str | None) -> str | None:
-    """The session id in a cookie value, if its signature is ours."""
-    if not cookie or cookie.count(".") != 1:
-        return None
-    session_id, mac = cookie.split(".")
-    if not session_id or not hmac.compare_digest(mac, keyed_hash("web-session:" + session_id)):
-        return None
-    return session_id
+def session_id_from(cookie: str | None) -> str | None:
+    """The session id in a cookie value, if it was signed by a key in the ring."""
+    return unsign("web-session", cookie)
 
 
 class SessionStore:

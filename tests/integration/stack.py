@@ -31,7 +31,7 @@ from tests.smtp_server import Inbox
 REPO = Path(__file__).resolve().parents[2]
 ENGINE_PYTHON = REPO / ".venv" / "engine" / "bin" / "python"
 APP_PYTHON = REPO / ".venv" / "app" / "bin" / "python"
-SECRET_KEY = "integration-test-secret"
+SECRET_KEY = "integration-test-secret-0123456789abcdef"
 ENGINE_START_TIMEOUT = 300
 #: How the bot's check "Are you telling me that someone is hurting you...?" begins.
 CHECK_OPENING = "I want to be sure I understand."

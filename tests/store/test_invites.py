@@ -8,11 +8,13 @@ from bot.models import AuditEvent, Invite, Pep
 from bot.services import ServiceError
 from bot.services.answers import submit_voice
 from bot.services.invites import (
+    REFUSED_MESSAGE,
     ConversationLinkedElsewhere,
     InviteError,
     InviteFailure,
     bound_pep_ids,
     issue_invite,
+    new_invite,
     pep_for_conversation,
     pep_id_for_code,
     redeem_invite,
@@ -166,9 +168,73 @@ def test_pep_id_for_code_binds_nothing(session: Session, pep: Pep) -> None:
     assert session.scalars(select(Invite)).one().bound_to is None
 
 
-def test_several_invites_for_one_pep(session: Session, pep: Pep) -> None:
+def test_a_new_invite_revokes_the_older_ones(session: Session, pep: Pep) -> None:
     first = issue_invite(session, pep, now=NOW)
+    assert redeem_invite(session, first, "c1", now=NOW) is pep
     second = issue_invite(session, pep, now=NOW)
     assert first != second
-    assert redeem_invite(session, second, "c1", now=NOW) is pep
-    assert redeem_invite(session, first, "c2", now=NOW) is pep
+    # The old code is dead, and so is the conversation it linked (a lost device).
+    assert _reason(session, first, "c1") is InviteFailure.revoked
+    assert pep_for_conversation(session, "c1") is None
+    assert redeem_invite(session, second, "c2", now=NOW) is pep
+    assert pep_for_conversation(session, "c2") is pep
+    issued = session.scalars(select(AuditEvent).where(AuditEvent.action == "invite.issued")).all()
+    assert [e.detail["revoked_older"] for e in issued] == [0, 1]
+
+
+def test_every_refusal_says_the_same(session: Session, pep: Pep) -> None:
+    """A guesser cannot tell an unknown code from a used, expired or revoked one."""
+    from bot.services import directory
+
+    used = issue_invite(session, pep, now=NOW)
+    redeem_invite(session, used, "c1", now=NOW)
+    other = directory.add_pep(session, pep.child_id, "2031-02-01")
+    revoked = issue_invite(session, other, now=NOW)
+    issue_invite(session, other, now=NOW)
+    later = directory.add_pep(session, pep.child_id, "2031-03-01")
+    expired = issue_invite(session, later, now=NOW - timedelta(days=400))
+    cases = {
+        InviteFailure.unknown: ("ZZZZ-9999", "c9"),
+        InviteFailure.used_elsewhere: (used, "c2"),
+        InviteFailure.revoked: (revoked, "c3"),
+        InviteFailure.expired: (expired, "c4"),
+    }
+    messages = set()
+    for reason, (code, conversation) in cases.items():
+        with pytest.raises(InviteError) as caught:
+            redeem_invite(session, code, conversation, now=NOW)
+        assert caught.value.reason is reason
+        messages.add(caught.value.message)
+    assert messages == {REFUSED_MESSAGE}
+
+
+def test_a_link_token_redeems_like_the_code(session: Session, pep: Pep) -> None:
+    invite = new_invite(session, pep, now=NOW)
+    assert len(invite.link_token) >= 43 and invite.code not in invite.link_token
+    assert redeem_invite(session, invite.link_token, "c1", now=NOW) is pep
+    # Same invite: the code now belongs to that conversation too.
+    assert redeem_invite(session, invite.code, "c1", now=NOW) is pep
+    assert _reason(session, invite.link_token, "c2") is InviteFailure.used_elsewhere
+    row = session.scalars(select(Invite)).one()
+    assert invite.link_token not in (row.link_token_hash or "")
+    assert _reason(session, invite.link_token[:-1] + "x", "c3") is InviteFailure.unknown
+
+
+def test_invites_survive_a_key_rotation(
+    session: Session, pep: Pep, monkeypatch: pytest.MonkeyPatch, app_settings: Settings
+) -> None:
+    from bot.settings import get_settings
+
+    linked = new_invite(session, pep, now=NOW)
+    redeem_invite(session, linked.code, "c1", now=NOW)
+    old_key = app_settings.secret_key
+    monkeypatch.setenv("SECRET_KEY", "a-brand-new-key-for-rotation-0123456789")
+    monkeypatch.setenv("PREVIOUS_SECRET_KEYS", f'["{old_key}"]')
+    get_settings.cache_clear()
+    assert pep_for_conversation(session, "c1") is pep
+    assert redeem_invite(session, linked.link_token, "c1", now=NOW) is pep
+    # Once the old key is dropped, what was keyed with it matches nothing.
+    monkeypatch.delenv("PREVIOUS_SECRET_KEYS")
+    get_settings.cache_clear()
+    assert pep_for_conversation(session, "c1") is None
+    assert _reason(session, linked.code, "c1") is InviteFailure.unknown

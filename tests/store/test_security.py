@@ -19,7 +19,7 @@ def test_keyed_hash_depends_on_key(app_settings: Settings, monkeypatch: pytest.M
     first = keyed_hash("ABCD2345")
     assert first == keyed_hash("ABCD2345")
     assert re.fullmatch(r"[0-9a-f]{64}", first)
-    monkeypatch.setenv("SECRET_KEY", "another key")
+    monkeypatch.setenv("SECRET_KEY", "another key, long enough to be accepted")
     get_settings.cache_clear()
     assert keyed_hash("ABCD2345") != first
 
