@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -90,6 +90,18 @@ class Settings(BaseSettings):
     telegram_bot_username: str = ""
     # `send-reminders` nudges a child on Telegram this many days before the meeting.
     reminder_days_before: int = Field(default=3, ge=0)
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret_long_enough(cls, secret: str) -> str:
+        # Empty: no webhook (polling). Set, it is the only proof a post comes from Telegram.
+        if secret and len(secret) < 32:
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET must be empty (webhook off) or at least 32 characters "
+                "of A-Z a-z 0-9 _ -; make one with: "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return secret
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

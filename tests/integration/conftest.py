@@ -56,6 +56,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp.port),
+        "SMTP_SECURITY": "none",
     }
     stack = Stack(f"http://127.0.0.1:{engine_port}", database_url, env, work, smtp.inbox)
     stack.action_port = action_port

@@ -37,12 +37,17 @@ def configure(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
 
 @pytest.fixture
 def smtp_port(monkeypatch: pytest.MonkeyPatch, app_settings: Settings) -> int:
-    """SMTP settings pointing at a free port, with short retry delays."""
+    """SMTP settings pointing at a free port, with short retry delays.
+
+    Plain SMTP (SMTP_SECURITY=none), as SmtpServer speaks by default; test_smtp_tls.py
+    covers TLS.
+    """
     port = free_port()
     configure(
         monkeypatch,
         smtp_host="127.0.0.1",
         smtp_port=str(port),
+        smtp_security="none",
         smtp_timeout_seconds="3",
         alert_retry_delays="[0.2, 0.3, 0.5]",
     )
