@@ -11,7 +11,8 @@ export ENVIRONMENT ?= development
 APP_PY := .venv/app/bin/python
 ENGINE := .venv/engine/bin
 # The engine imports the project's own NLU components from pep_nlp/.
-ENGINE_ENV := PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=2 PYTHONWARNINGS=ignore::DeprecationWarning
+ENGINE_ENV := PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=2 PYTHONWARNINGS=ignore::DeprecationWarning \
+  RASA_TELEMETRY_ENABLED=false
 RASA := $(ENGINE_ENV) $(ENGINE)/rasa
 RASA_PY := $(ENGINE_ENV) $(ENGINE)/python
 
@@ -35,7 +36,12 @@ help:
 	@echo "make test   lint, validate the training data, test the stories, run pytest (trains if needed)"
 	@echo "make chat   talk to the running bot in this terminal as the demo child"
 
-setup: app-env engine-env spacy-model
+setup: private-var app-env engine-env spacy-model
+
+# var/ holds children's words: private to this user, including what an older checkout made.
+.PHONY: private-var
+private-var:
+	@mkdir -p var && chmod -R go-rwx var
 
 app-env:
 	@scripts/setup-venv.sh .venv/app "$$(scripts/find-python.sh 3.11 PYTHON311)" requirements/app.lock -e '.[dev]'

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot import db
 from bot.models import Base
+from bot.services.throttle import invite_throttle
 from bot.settings import Settings, get_settings
 
 # Tests run as development (a key may be generated in a temp var/); production's refusal
@@ -86,9 +87,11 @@ def app_settings(
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("SECRET_KEY", TEST_SECRET_KEY)
     get_settings.cache_clear()
+    invite_throttle.cache_clear()  # refused attempts are counted per process
     db.reset_engine()
     yield get_settings()
     get_settings.cache_clear()
+    invite_throttle.cache_clear()
     db.reset_engine()
 
 

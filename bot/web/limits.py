@@ -70,7 +70,8 @@ class LimitRequestSize:
 
         try:
             await self.app(scope, counted_receive, tracking_send)
-        except BodyTooLarge:
+        except* BodyTooLarge:
+            # (except*: Starlette's middleware re-raises from inside a task group.)
             if not started:
                 await _too_large(send)
 

@@ -61,4 +61,4 @@ def linked_pep(engine: Engine, sender: str, year_group: int = 5) -> int:
         pep = add_pep(session, child.id, "2030-02-01")
         code = issue_invite(session, pep)
         session.commit()
-    return link_conversation(code, sender).pep_id
+    return link_conversation(code, sender, client="test").pep_id

@@ -14,6 +14,20 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "a child's words that must never be echoed"
+KEY = "action-server-test-key-0123456789abcdef"
+OLD_KEY = "action-server-old-key-0123456789abcdef"
+
+
+def _token(key: str) -> dict[str, str]:
+    """The header the engine sends (bot.engine_launch), for a deployment keyed with `key`."""
+    code = (
+        "import sys; from bot.keys import shared_token; sys.stdout.write(shared_token('actions'))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "SECRET_KEY": key}
+    token = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    return {"X-PEP-Voice-Token": token}
 
 
 def _free_port() -> int:
@@ -29,7 +43,12 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.action_server", "--port", str(port)],
         cwd=REPO,
-        env={"PATH": "/usr/bin:/bin", "VAR_DIR": str(var), "SECRET_KEY": "k"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "VAR_DIR": str(var),
+            "SECRET_KEY": KEY,
+            "PREVIOUS_SECRET_KEYS": f'["{OLD_KEY}"]',
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -48,7 +67,7 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_lists_the_project_actions(action_server: str) -> None:
-    names = {a["name"] for a in httpx.get(f"{action_server}/actions").json()}
+    names = {a["name"] for a in httpx.get(f"{action_server}/actions", headers=_token(KEY)).json()}
     assert {"action_link_invite", "validate_reflection_form", "action_ask_hard"} <= names
     assert "action_ask_" not in names  # the abstract base is not an action
 
@@ -66,10 +85,18 @@ def test_a_failing_call_does_not_echo_the_tracker(action_server: str) -> None:
         "domain": {},
         "version": "3.6.21",
     }
-    reply = httpx.post(f"{action_server}/webhook", json=call)
+    reply = httpx.post(f"{action_server}/webhook", json=call, headers=_token(KEY))
     assert reply.status_code == 500
     assert SECRET not in reply.text
     assert "request_body" not in reply.text
+
+
+def test_takes_the_token_of_a_previous_key_and_no_other(action_server: str) -> None:
+    # Restarted on a new key first, the action server still serves an engine on the old one.
+    assert httpx.get(f"{action_server}/actions", headers=_token(OLD_KEY)).status_code == 200
+    stranger = _token("a-key-this-deployment-never-had-0123456789")
+    assert httpx.get(f"{action_server}/actions", headers=stranger).status_code == 403
+    assert httpx.get(f"{action_server}/actions").status_code == 403
 
 
 def test_listens_on_loopback_only(action_server: str) -> None:

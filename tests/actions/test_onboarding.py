@@ -13,6 +13,7 @@ from bot.models import Invite, utcnow
 from bot.questions import questions_for
 from bot.services.answers import record_answer
 from bot.services.directory import add_child, add_pep, add_school
+from bot.services.conversation import link_conversation
 from bot.services.invites import issue_invite
 from tests.actions.helpers import responses, tracker_for
 
@@ -34,63 +35,59 @@ async def _run(sender: str, text: str, **kwargs: object) -> tuple[list[object], 
     return list(events), responses(dispatcher)
 
 
-async def test_code_passed_as_entity_links_and_sets_phase(committed_db: Engine) -> None:
-    code = _new_code(committed_db)
-    events, said = await _run(
-        "chat-1", "/start", intent="start", entities=[{"entity": "invite_code", "value": code}]
-    )
+def _link(code: str, sender: str) -> None:
+    """What the app's channels do before they send the engine "/start"."""
+    link_conversation(code, sender, client="test")
+
+
+async def test_a_linked_conversation_starts_and_sets_phase(committed_db: Engine) -> None:
+    _link(_new_code(committed_db), "chat-1")
+    events, said = await _run("chat-1", "/start", intent="start")
+    assert said == ["utter_intro"]
     assert SlotSet("pep_linked", True) in events
     assert SlotSet("phase", "ks1_2") in events
-    assert SlotSet("plan", [q.key for q in questions_for(5)]) in events
-    assert said == ["utter_intro"]
-    with Session(committed_db) as session:
-        invite = session.scalars(select(Invite)).one()
-        assert invite.bound_to is not None and "chat-1" not in invite.bound_to
-
-
-async def test_code_typed_in_lower_case_inside_a_sentence(committed_db: Engine) -> None:
-    code = _new_code(committed_db)
-    events, _ = await _run("chat-2", f"hi my code is {code.lower()}", intent="start")
-    assert SlotSet("pep_linked", True) in events
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
-    [("my code is 2345-ABCD", "utter_code_unknown"), ("hello there", "utter_code_unknown")],
+    ("intent", "said"),
+    [
+        ("start", ["utter_not_linked"]),
+        ("inform", ["utter_not_linked"]),
+        ("greet", ["utter_greet", "utter_ask_code"]),
+    ],
 )
-async def test_unknown_or_missing_code_is_refused_kindly(
-    committed_db: Engine, text: str, expected: str
+async def test_an_unlinked_conversation_is_asked_for_a_code(
+    committed_db: Engine, intent: str, said: list[str]
 ) -> None:
-    _new_code(committed_db)
-    events, said = await _run("chat-3", text, intent="start")
-    assert events == [SlotSet("pep_linked", False)]
-    assert said == [expected]
-
-
-async def test_expired_code_is_refused(committed_db: Engine) -> None:
-    code = _new_code(committed_db, expired=True)
-    events, said = await _run("chat-4", code, intent="start")
-    assert events == [SlotSet("pep_linked", False)]
-    assert said == ["utter_code_expired"]
-
-
-async def test_code_used_by_another_chat_is_refused(committed_db: Engine) -> None:
     code = _new_code(committed_db)
-    await _run("chat-5", code, intent="start")
-    events, said = await _run("chat-6", code, intent="start")
+    # Even a code typed to the engine links nothing: only the app's channels redeem codes.
+    events, replies = await _run("chat-3", f"my code is {code}", intent=intent)
+    assert replies == said
     assert events == [SlotSet("pep_linked", False)]
-    assert said == ["utter_code_used"]
+    with Session(committed_db) as session:
+        assert session.scalars(select(Invite)).one().bound_to is None
+
+
+async def test_a_revoked_link_unlinks_the_conversation(committed_db: Engine) -> None:
+    code = _new_code(committed_db)
+    _link(code, "chat-5")
+    with Session(committed_db) as session:
+        issue_invite(session, session.scalars(select(Invite)).one().pep)
+        session.commit()
+    events, said = await _run("chat-5", "/start", intent="start")
+    assert said == ["utter_not_linked"]
+    assert events == [SlotSet("pep_linked", False)]
 
 
 async def test_a_child_coming_back_carries_on_where_they_left_off(committed_db: Engine) -> None:
-    code = _new_code(committed_db)
-    await _run("chat-7", code, intent="start")
+    _link(_new_code(committed_db), "chat-7")
+    await _run("chat-7", "/start", intent="start")
     with Session(committed_db) as session:
         pep = session.scalars(select(Invite)).one().pep
         record_answer(session, pep, "going_well", "art", "with_carer", "ks1_2")
         record_answer(session, pep, "proud", None, "with_carer", "ks1_2", skipped=True)
         session.commit()
-    events, said = await _run("chat-7", code, intent="start")
+    events, said = await _run("chat-7", "/start", intent="start")
     assert said == ["utter_welcome_back"]
     assert SlotSet("going_well", "art") in events
     assert SlotSet("proud", "__skipped__") in events
@@ -106,7 +103,8 @@ async def test_last_pep_hopes_are_followed_up(committed_db: Engine) -> None:
         record_answer(session, last, "going_well", "not followed up", "child", "ks1_2")
         code = issue_invite(session, add_pep(session, child.id, "2030-01-10"))
         session.commit()
-    events, _ = await _run("chat-8", code, intent="start")
+    _link(code, "chat-8")
+    events, _ = await _run("chat-8", "/start", intent="start")
     plan = next(e["value"] for e in events if e["name"] == "plan")
     assert plan[2] == "followup_get_better_at"
     assert "followup_help_wanted" not in plan

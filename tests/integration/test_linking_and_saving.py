@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import sqlite3
 import uuid
 
 import pytest
 
+from bot.engine_client import START_MESSAGE
+from bot.services.invites import REFUSED_MESSAGE, InviteError
 from tests.integration.stack import Stack
 
 QUESTION = "What's been going well at school?"
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.engine
 
 def _start(stack: Stack, code: str) -> tuple[str, list[str]]:
     sender = f"it-{uuid.uuid4().hex}"
-    return sender, stack.texts(sender, "/start" + json.dumps({"invite_code": code}))
+    return sender, [m.get("text", "") for m in stack.start(sender, code)]
 
 
 def _up_to_going_well(stack: Stack, sender: str) -> list[str]:
@@ -44,36 +46,55 @@ def test_invite_code_starts_the_question_and_the_answer_is_saved_verbatim(stack:
     assert saved.answered_by == "child"
 
 
-def test_typed_code_in_a_sentence_links_the_chat(stack: Stack) -> None:
+def test_a_code_typed_to_the_engine_links_nothing(stack: Stack) -> None:
+    """Only the app redeems codes: one typed to the engine is just words, and no code is
+    ever needed by (or kept in) the engine."""
     pep_id, code = stack.new_pep()
     sender = f"it-{uuid.uuid4().hex}"
     replies = stack.texts(sender, f"hi my code is {code.lower().replace('-', ' ')}")
-    assert replies[-1] == FIRST_QUESTION
-    _up_to_going_well(stack, sender)
-    stack.texts(sender, "good")
-    assert stack.answers(pep_id)["going_well"].text == "good"
+    assert (
+        replies[-1].startswith("To start, please type the code")
+        or "I need your code" in (replies[-1])
+    )
+    assert "I need your code" in stack.texts(sender, START_MESSAGE)[0]
+    stack.texts(sender, "reading")
+    assert stack.answers(pep_id) == {}
 
 
-def test_unknown_code_gets_a_kind_reply_and_links_nothing(stack: Stack) -> None:
+def test_a_refused_code_never_reaches_the_engine(stack: Stack) -> None:
     pep_id, _code = stack.new_pep()
-    sender, replies = _start(stack, "ZZZZ-9999")
-    assert replies == [
-        "I couldn't find that code. Please check it and type it again, "
-        "or ask the adult who gave it to you."
-    ]
+    sender = f"it-{uuid.uuid4().hex}"
+    with pytest.raises(InviteError) as refused:
+        stack.start(sender, "ZZZZ-9999")
+    assert refused.value.message == REFUSED_MESSAGE
     # Nothing is linked: a typed answer is not saved anywhere; the code is asked for.
     replies = stack.texts(sender, "reading")
     assert "I need your code" in replies[0]
     assert stack.answers(pep_id) == {}
 
 
+def test_the_engine_keeps_no_code(stack: Stack) -> None:
+    pep_id, code = stack.new_pep()
+    sender, _ = _start(stack, code)
+    _up_to_going_well(stack, sender)
+    stack.texts(sender, "art club")
+    assert stack.answers(pep_id)["going_well"].text == "art club"
+    tracker_db = stack.work / "tracker.db"
+    with sqlite3.connect(tracker_db) as connection:
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ?", (sender,)
+        ).fetchall()
+    assert rows and any("art club" in data for (data,) in rows)
+    for variant in (code, code.replace("-", ""), code.lower()):
+        assert not any(variant in data for (data,) in rows)
+
+
 def test_a_used_code_is_refused_in_another_chat(stack: Stack) -> None:
     _pep_id, code = stack.new_pep()
     _start(stack, code)
-    _other, replies = _start(stack, code)
-    assert replies == [
-        "That code is already being used in another chat. Please ask your school for a new one."
-    ]
+    with pytest.raises(InviteError) as refused:
+        _start(stack, code)
+    assert refused.value.message == REFUSED_MESSAGE
 
 
 def test_two_thousand_characters_are_kept_and_more_are_asked_again(stack: Stack) -> None:

@@ -8,6 +8,7 @@ A's history.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -33,8 +34,11 @@ def post(client: httpx.Client, path: str, body: dict[str, Any] | None = None) ->
 
 
 def open_link(client: httpx.Client, code: str) -> list[dict[str, Any]]:
-    """The child opens /chat?code=...: a new session, then the chat starts."""
-    response = client.get("/chat", params={"code": code})
+    """The child opens /chat?code=... and presses Start: a new session, then the chat starts."""
+    page = client.get("/chat", params={"code": code})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf, page.text
+    response = client.post("/chat/start", data={"csrf": csrf.group(1), "code": code})
     assert response.status_code == 303, response.text
     assert client.get("/chat/api/history").json()["messages"] == []
     return list(post(client, "/chat/api/start")["messages"])

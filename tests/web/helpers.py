@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from bot import db
 from bot.engine_client import BotMessage
 from bot.services.answers import submit_voice
 from bot.services.directory import add_child, add_pep, add_school
-from bot.services.invites import issue_invite
+from bot.services.invites import NewInvite, issue_invite, new_invite
 from bot.settings import get_settings
 from bot.web.app import app
 
@@ -42,6 +45,15 @@ def new_pep(
         return pep.id, code
 
 
+def new_invite_for_pep(year_group: int = 5) -> tuple[int, NewInvite]:
+    """A fresh PEP with a new invite: its code and its link token."""
+    with db.session_scope() as session:
+        school = add_school(session, f"School {uuid.uuid4().hex[:8]}")
+        child = add_child(session, school.name, "Alex", year_group)
+        pep = add_pep(session, child.id, "2030-01-15")
+        return pep.id, new_invite(session, pep)
+
+
 class FakeEngine:
     """Stands in for send_to_engine: records what the app sent, answers from a script."""
 
@@ -57,9 +69,24 @@ class FakeEngine:
         return reply
 
 
+def csrf_from(page: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def redeem(c: TestClient, secret: str, field: str = "code", page: str | None = None) -> Response:
+    """What a child does: open a start page (by default their link), then press Start."""
+    if page is None:
+        page = f"/chat/link/{secret}" if field == "link" else f"/chat?code={quote(secret)}"
+    form = c.get(page)
+    assert form.status_code in (200, 400, 429), form.text
+    return c.post("/chat/start", data={"csrf": csrf_from(form.text), field: secret})
+
+
 def linked(code: str, c: TestClient | None = None) -> TestClient:
     c = c or client()
-    response = c.get("/chat", params={"code": code})
+    response = redeem(c, code)
     assert response.status_code == 303, response.text
     return c
 

@@ -3,27 +3,39 @@
 from __future__ import annotations
 
 import html
-import json
 
 import pytest
+from sqlalchemy import select
 
 from bot import db
 from bot.engine_client import (
     NOT_SAVED_MESSAGE,
     SLASH_GUARD,
+    START_MESSAGE,
     BotMessage,
     Button,
     EngineUnavailable,
-    start_message,
 )
-from bot.models import AnsweredBy, Pep
+from bot.models import AnsweredBy, Invite, Pep
 from bot.services.answers import record_answer, submit_voice
 from bot.services.conversation import link_conversation
+from bot.services.invites import REFUSED_MESSAGE, THROTTLED_MESSAGE, issue_invite
+from bot.services.throttle import invite_throttle
 from bot.settings import get_settings
 from bot.web import chat
 from bot.web.logs import redact
 from bot.web.sessions import COOKIE_NAME
-from tests.web.helpers import CSRF, FakeEngine, client, linked, new_pep, started
+from tests.web.helpers import (
+    CSRF,
+    FakeEngine,
+    client,
+    csrf_from,
+    linked,
+    new_invite_for_pep,
+    new_pep,
+    redeem,
+    started,
+)
 
 # --- pages ---------------------------------------------------------------------------------
 
@@ -37,9 +49,9 @@ def test_start_page_renders_without_engine_or_session(web: None) -> None:
     assert "default-src 'self'" in response.headers["content-security-policy"]
 
 
-def test_link_code_sets_a_private_cookie_and_drops_the_code_from_the_url(web: None) -> None:
+def test_redeeming_sets_a_private_cookie_and_goes_to_the_chat(web: None) -> None:
     _pep_id, code = new_pep()
-    response = client().get("/chat", params={"code": code})
+    response = redeem(client(), code)
     assert response.status_code == 303
     assert response.headers["location"] == "/chat"
     cookie = response.headers["set-cookie"]
@@ -52,21 +64,54 @@ def test_link_code_sets_a_private_cookie_and_drops_the_code_from_the_url(web: No
     assert code.replace("-", "") not in value.replace("-", "").upper()
 
 
-def test_path_link_and_typed_code_both_link(web: None) -> None:
+@pytest.mark.parametrize("kind", ["link", "path", "query"])
+def test_opening_a_link_uses_nothing_up(web: None, kind: str) -> None:
+    """Link scanners fetch URLs: a GET only shows a Start button; pressing it redeems."""
+    pep_id, invite = new_invite_for_pep()
+    url, field, value = {
+        "link": (f"/chat/link/{invite.link_token}", "link", invite.link_token),
+        "path": (f"/chat/{invite.code}", "code", invite.code),
+        "query": (f"/chat?code={invite.code}", "code", invite.code),
+    }[kind]
+    scanner = client()
+    for _ in range(3):
+        page = scanner.get(url)
+        assert page.status_code == 200
+        assert COOKIE_NAME not in page.headers.get("set-cookie", "")
+        assert f'name="{field}" value="{value}"' in page.text
+    with db.session_scope() as session:
+        assert all(
+            i.bound_to is None for i in session.scalars(select(Invite)) if i.pep_id == pep_id
+        )
+    # The child's own browser presses Start afterwards and is let in.
+    assert redeem(client(), value, field, page=url).status_code == 303
+
+
+def test_a_forged_start_post_is_refused(web: None) -> None:
     _pep_id, code = new_pep()
-    assert client().get(f"/chat/{code}").status_code == 303
-    _pep_id, code = new_pep()
-    response = client().post(
-        "/chat/start",
-        content=f"code={code.lower()}".encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    assert response.status_code == 303
+    c = client()
+    no_token = c.post("/chat/start", data={"code": code})
+    assert no_token.status_code == 403
+    assert COOKIE_NAME not in no_token.headers.get("set-cookie", "")
+    # A token from another browser's page does not match this browser's cookie.
+    other_token = csrf_from(client().get("/chat").text)
+    c.get("/chat")
+    assert c.post("/chat/start", data={"csrf": other_token, "code": code}).status_code == 403
+    # A cross-site form carries no cookie at all (SameSite=Strict): refused too.
+    bare = client()
+    assert bare.post("/chat/start", data={"csrf": other_token, "code": code}).status_code == 403
+    assert redeem(c, code).status_code == 303
+
+
+def test_start_cookie_is_strict_and_private(web: None) -> None:
+    cookie = client().get("/chat").headers["set-cookie"]
+    assert f"{chat.START_COOKIE}=" in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/chat" in cookie
 
 
 def test_cookie_is_secure_over_https(web: None) -> None:
     _pep_id, code = new_pep()
-    response = client(https=True).get("/chat", params={"code": code})
+    response = redeem(client(https=True), code)
     assert "Secure" in response.headers["set-cookie"]
 
 
@@ -74,43 +119,98 @@ def test_forwarded_proto_counts_only_behind_a_proxy(
     web: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _pep_id, code = new_pep()
-    spoofed = client().get("/chat", params={"code": code}, headers={"X-Forwarded-Proto": "https"})
+    c = client()
+    form = c.get("/chat")
+    spoofed = c.post(
+        "/chat/start",
+        data={"csrf": csrf_from(form.text), "code": code},
+        headers={"X-Forwarded-Proto": "https"},
+    )
     assert "Secure" not in spoofed.headers["set-cookie"]
 
     monkeypatch.setenv("BEHIND_PROXY", "true")
     get_settings.cache_clear()
     _pep_id, code = new_pep()
-    proxied = client().get("/chat", params={"code": code}, headers={"X-Forwarded-Proto": "https"})
+    c = client()
+    form = c.get("/chat")
+    proxied = c.post(
+        "/chat/start",
+        data={"csrf": csrf_from(form.text), "code": code},
+        headers={"X-Forwarded-Proto": "https"},
+    )
     assert "Secure" in proxied.headers["set-cookie"]
 
 
-@pytest.mark.parametrize(
-    ("kind", "status", "words"),
-    [
-        ("unknown", 400, "We couldn't find that code"),
-        ("expired", 410, "That code has run out"),
-        ("submitted", 410, "already been sent"),
-    ],
-)
-def test_bad_codes_get_a_kind_page_and_no_session(
-    web: None, kind: str, status: int, words: str
-) -> None:
+@pytest.mark.parametrize("kind", ["unknown", "expired", "submitted", "revoked", "used"])
+def test_every_bad_code_gets_the_same_kind_page_and_no_session(web: None, kind: str) -> None:
     if kind == "unknown":
         code = "ZZZZ-9999"
+    elif kind == "revoked":
+        pep_id, code = new_pep()
+        with db.session_scope() as session:
+            pep = session.get(Pep, pep_id)
+            assert pep is not None
+            issue_invite(session, pep)
+    elif kind == "used":
+        _pep_id, code = new_pep()
+        link_conversation(code, "tg-another-chat", client="test")
     else:
         _pep_id, code = new_pep(expired=kind == "expired", submitted=kind == "submitted")
-    response = client().get("/chat", params={"code": code})
-    assert response.status_code == status
-    assert words in html.unescape(response.text)
-    assert "set-cookie" not in response.headers
+    response = redeem(client(), code)
+    assert response.status_code == 400
+    assert REFUSED_MESSAGE in html.unescape(response.text)
+    assert chat.REFUSED_TITLE in html.unescape(response.text)
+    assert COOKIE_NAME not in response.headers.get("set-cookie", "")
 
 
-def test_a_code_used_in_another_channel_is_refused(web: None) -> None:
-    _pep_id, code = new_pep()
-    link_conversation(code, "tg-another-chat")
-    response = client().get(f"/chat/{code}")
-    assert response.status_code == 410
-    assert "already in use" in response.text
+def test_guessing_codes_is_throttled_per_address(
+    web: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = get_settings().invite_attempts_per_client
+    _pep_id, good = new_pep()
+    c = client()
+    for n in range(limit):
+        assert redeem(c, f"ZZZZ-{n:04d}".replace("0", "2").replace("1", "3")).status_code == 400
+    # Over the limit even a good code is refused, before it is looked up.
+    throttled = redeem(c, good)
+    assert throttled.status_code == 429
+    assert THROTTLED_MESSAGE in html.unescape(throttled.text)
+    with db.session_scope() as session:
+        assert session.scalars(select(Invite).where(Invite.bound_to.is_not(None))).all() == []
+    # Another address is not held up by this one.
+    monkeypatch.setenv("BEHIND_PROXY", "true")
+    get_settings.cache_clear()
+    other = client()
+    form = other.get("/chat")
+    response = other.post(
+        "/chat/start",
+        data={"csrf": csrf_from(form.text), "code": good},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
+    assert response.status_code == 303
+
+
+def test_guessing_from_many_addresses_meets_the_global_limit(
+    web: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INVITE_ATTEMPTS_GLOBAL", "30")
+    monkeypatch.setenv("BEHIND_PROXY", "true")
+    get_settings.cache_clear()
+    invite_throttle.cache_clear()
+    _pep_id, good = new_pep()
+    statuses = []
+    for n in range(31):
+        c = client()
+        form = c.get("/chat")
+        statuses.append(
+            c.post(
+                "/chat/start",
+                data={"csrf": csrf_from(form.text), "code": "ZZZZ-9999"},
+                headers={"X-Forwarded-For": f"198.51.100.{n}"},
+            ).status_code
+        )
+    assert statuses[:30] == [400] * 30 and statuses[30] == 429
+    assert redeem(client(), good).status_code == 429
 
 
 def test_tampered_cookie_is_ignored(web: None) -> None:
@@ -145,13 +245,14 @@ def test_engine_down_the_chat_page_still_renders_and_start_can_be_retried(web: N
     assert c.get("/chat/api/history").json()["started"] is False
 
 
-def test_start_sends_the_code_as_json_then_the_history_survives_a_refresh(
+def test_start_sends_no_code_then_the_history_survives_a_refresh(
     web: None, fake: FakeEngine
 ) -> None:
     _pep_id, code = new_pep()
     c = started(code, fake)
     sender, first = fake.sent[0]
-    assert first == "/start" + json.dumps({"invite_code": code})
+    # The app linked the conversation: the engine is told only to start.
+    assert first == START_MESSAGE
     assert sender.startswith("web-") and code not in sender
     # Starting twice (a second tab, a refresh mid-start) sends nothing more.
     assert c.post("/chat/api/start", headers=CSRF).json()["messages"] == []
@@ -165,10 +266,6 @@ def test_start_sends_the_code_as_json_then_the_history_survives_a_refresh(
         "Hi! I'm PEP Voice.",
         "What's been going well?",
     ]
-
-
-def test_start_message_json_encodes_the_code() -> None:
-    assert start_message('a"b\\c') == '/start{"invite_code": "a\\"b\\\\c"}'
 
 
 def test_a_failed_send_loses_nothing_and_says_not_saved(web: None, fake: FakeEngine) -> None:

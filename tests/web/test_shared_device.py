@@ -13,9 +13,9 @@ from bot.models import Pep
 from bot.services.answers import submit_voice
 from bot.settings import get_settings
 from bot.web import chat
-from bot.web.sessions import COOKIE_NAME, sender_for_code, store
+from bot.web.sessions import COOKIE_NAME, store
 from bot.web.transcript import is_disclosure_check, is_disclosure_response
-from tests.web.helpers import CSRF, FakeEngine, client, linked, new_pep, started
+from tests.web.helpers import CSRF, FakeEngine, client, linked, new_pep, redeem, started
 
 DISCLOSURE = (
     "Thank you for telling me. It's not your fault, and you were right to say it. I'm a "
@@ -60,7 +60,7 @@ def test_each_code_starts_its_own_session_and_conversation(web: None, fake: Fake
     first_cookie = cookie_of(tablet)
     tablet.post("/chat/api/send", json={"text": "A's secret answer"}, headers=CSRF)
     sender_a = fake.sent[0][0]
-    assert sender_a == sender_for_code(code_a)
+    assert sender_a.startswith("web-") and code_a.replace("-", "") not in sender_a.upper()
 
     started(code_b, fake, tablet)
     assert cookie_of(tablet) != first_cookie
@@ -90,13 +90,13 @@ def test_each_code_starts_its_own_session_and_conversation(web: None, fake: Fake
 def test_a_bad_code_ends_the_previous_session(web: None, fake: FakeEngine) -> None:
     _pep_id, code = new_pep()
     tablet = started(code, fake)
-    assert tablet.get("/chat", params={"code": "ZZZZ-9999"}).status_code == 400
+    assert redeem(tablet, "ZZZZ-9999").status_code == 400
     assert tablet.get("/chat/api/history").status_code == 401
 
 
 def test_the_cookie_is_a_browser_session_cookie(web: None) -> None:
     _pep_id, code = new_pep()
-    cookie = client().get("/chat", params={"code": code}).headers["set-cookie"].lower()
+    cookie = redeem(client(), code).headers["set-cookie"].lower()
     assert "max-age" not in cookie
     assert "expires" not in cookie
 
