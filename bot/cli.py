@@ -316,6 +316,8 @@ def _subject_access(args: argparse.Namespace) -> int:
     out: Path | None = args.out
     if out is not None and (out.exists() or out.is_symlink()):
         raise Refused(f"{out} already exists; choose a new file name")
+    if out is not None and not out.parent.is_dir():
+        raise Refused(f"no such folder: {out.parent}")
     refusal: AccessDenied | None = None
     with session_scope() as session:
         try:
