@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.cli import main
 from bot.models import AuditEvent, Base, Invite, Pep, StaffUser
 from bot.services.answers import record_answer
-from bot.services.invites import redeem_invite
+from bot.services.invites import InviteError, redeem_invite
 from bot.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("committed_db")
@@ -91,13 +91,20 @@ def test_happy_path(capsys: Capture, committed_db: Engine, school_child: int) ->
     pep_id = int(re.search(r"PEP (\d+)", out).group(1))  # type: ignore[union-attr]
     first_code = code_in(out)
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", first_code)
+    # The link carries a long random token, never the code.
+    link = re.search(r"web chat link: (\S+)", out)
+    assert link and re.fullmatch(r"http://\S+/chat/link/[A-Za-z0-9_-]{43}", link.group(1))
+    assert first_code.replace("-", "") not in link.group(1).upper()
     second_code = code_in(ok(capsys, "new-invite", "--pep", str(pep_id)))
     assert second_code != first_code
 
     with Session(committed_db) as session, session.begin():
         pep = session.get(Pep, pep_id)
         assert pep is not None
-        assert redeem_invite(session, first_code, "chat-1") is pep
+        # The new invite revoked the first: only the latest code links.
+        with pytest.raises(InviteError):
+            redeem_invite(session, first_code, "chat-1")
+        assert redeem_invite(session, second_code, "chat-1") is pep
         record_answer(session, pep, "likes", 'art 🎨 "mostly"\nand PE', "child", "ks1_2")
         record_answer(session, pep, "worries", None, "child", "ks1_2", skipped=True)
 
@@ -151,9 +158,10 @@ def test_seed_demo_is_idempotent(
         pep = session.scalars(select(Pep)).one()
         assert pep.meeting_date == date.today() + timedelta(days=30)
         assert (pep.child.first_name, pep.child.year_group) == ("Sam", 5)
-        # Both codes work: the latest one is what `make run` shows.
+        # Only the latest code works: the one `make run` shows.
         assert redeem_invite(session, code_in(second), "demo-chat") is pep
-        assert redeem_invite(session, code_in(first), "other-chat") is pep
+        with pytest.raises(InviteError):
+            redeem_invite(session, code_in(first), "other-chat")
 
 
 def test_seed_demo_after_submission_starts_new_pep(capsys: Capture, committed_db: Engine) -> None:
