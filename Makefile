@@ -44,10 +44,13 @@ private-var:
 	@mkdir -p var && chmod -R go-rwx var
 
 app-env:
-	@scripts/setup-venv.sh .venv/app "$$(scripts/find-python.sh 3.11 PYTHON311)" requirements/app.lock -e '.[dev]'
+	@scripts/setup-venv.sh .venv/app "$$(scripts/find-python.sh 3.11 PYTHON311)" requirements/app.lock .
 
+# Rasa ships write keys for its usage analytics and its crash reporting (Sentry), and starts
+# the crash reporting even with telemetry off: without the keys file neither can send anything.
 engine-env:
 	@scripts/setup-venv.sh .venv/engine "$$(scripts/find-python.sh 3.10 PYTHON310)" requirements/engine.lock
+	@rm -f .venv/engine/lib/python3.10/site-packages/rasa/keys
 
 spacy-model: engine-env $(SPACY_STAMP)
 
@@ -111,7 +114,7 @@ test-py:
 lint: app-env
 	@.venv/app/bin/ruff check .
 	@.venv/app/bin/ruff format --check .
-	@.venv/app/bin/mypy bot actions pep_nlp
+	@.venv/app/bin/mypy bot actions pep_nlp pep_engine
 
 # The figures in docs/benchmarks.md (not part of `make test`; the NLU cross-validation,
 # bench/nlu_cv.py, takes ~30 minutes and is run on its own).

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Create or refresh one of the project's two virtual environments from its lock file.
-# Usage: scripts/setup-venv.sh DIR PYTHON LOCKFILE [EXTRA_PIP_ARGS...]
+# Usage: scripts/setup-venv.sh DIR PYTHON LOCKFILE [PROJECT_DIR]
+# The lock is installed with --require-hashes: every package, dependencies included, must be
+# pinned in it with the sha256 of its files (docs/dependencies.md). PROJECT_DIR, if given, is
+# then installed editable with --no-deps (a local project has no hash, so its dependencies,
+# extras included, must all be in the lock already).
 # Skips all work when the lock file and interpreter are unchanged since the last install.
 set -euo pipefail
-dir="$1"; python="$2"; lock="$3"; shift 3
+dir="$1"; python="$2"; lock="$3"; project="${4:-}"
 stamp="$dir/.pep-voice-stamp"
-want="$( (cat "$lock"; "$python" -VV; echo "$*") | sha256sum | cut -d' ' -f1)"
+want="$( (cat "$lock"; "$python" -VV; echo "require-hashes $project") | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
@@ -16,15 +20,22 @@ if [ ! -x "$dir/bin/python" ] || ! "$dir/bin/python" -c 'import sys' 2>/dev/null
 fi
 "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 log="$dir/.install.log"
-set +e
-"$dir/bin/python" -m pip install --disable-pip-version-check --progress-bar off -r "$lock" "$@" 2>&1 |
-  tee "$log" | grep --line-buffered -E '^(Collecting|Successfully installed)' | sed -u 's/^/    /'
-status=${PIPESTATUS[0]}
-set -e
-if [ "$status" -ne 0 ]; then
-  tail -n 20 "$log" >&2
-  echo "error: installing $lock into $dir failed (full log: $log)." >&2
-  exit 1
+: > "$log"
+pip_install() {
+  set +e
+  "$dir/bin/python" -m pip install --disable-pip-version-check --progress-bar off "$@" 2>&1 |
+    tee -a "$log" | grep --line-buffered -E '^(Collecting|Successfully installed)' | sed -u 's/ (from -r .*//; s/^/    /'
+  local status=${PIPESTATUS[0]}
+  set -e
+  if [ "$status" -ne 0 ]; then
+    tail -n 20 "$log" >&2
+    echo "error: pip install $* (into $dir) failed (full log: $log)." >&2
+    exit 1
+  fi
+}
+pip_install --require-hashes -r "$lock"
+if [ -n "$project" ]; then
+  pip_install --no-deps -e "$project"
 fi
 echo "$want" > "$stamp"
 echo "==> $dir is ready"
