@@ -327,9 +327,12 @@ class TelegramChat(Base):
 
 
 class ProcessedUpdate(Base):
-    """Telegram update ids already taken by the webhook: a redelivery is not run twice."""
+    """Telegram update ids the webhook took: in progress (`claimed_at`, so a second delivery
+    of the same update is not run at the same time) or processed (`processed_at`, so a
+    redelivery is not run twice). A failed update's claim is deleted, so it runs again."""
 
     __tablename__ = "telegram_processed_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

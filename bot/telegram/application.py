@@ -34,7 +34,7 @@ def build_application(settings: Settings | None = None, *, polling: bool) -> Tel
         .post_shutdown(close_engine_client)
     )
     if not polling:
-        # Webhook: updates are put on the update queue by bot.telegram.webhook.
+        # Webhook: bot.telegram.webhook processes each update in its request.
         builder = builder.updater(None)
     application: TelegramApplication = builder.build()
     add_handlers(application)

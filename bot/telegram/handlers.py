@@ -1,7 +1,13 @@
 """The channel's handlers: each relays one thing the child did to the engine.
 
-Updates are handled one at a time (PTB's default), so a chat's messages reach the engine in
-the order the child sent them. No message text is ever logged.
+A message carrying a code or link token ("/start <token>" from a deep link, or a code typed
+in the chat) is redeemed here, in the app, throttled per chat; the engine is then sent only
+"/start", so no code or token ever reaches it. A refusal is answered with the one refusal
+message, whatever the reason.
+
+Polling handles updates one at a time (PTB's default) and the webhook one at a time per
+chat, so a chat's messages reach the engine in the order the child sent them. No message
+text is ever logged.
 """
 
 from __future__ import annotations
@@ -9,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -28,23 +35,24 @@ from telegram.ext import (
 
 from bot.engine_client import (
     NOT_SAVED_MESSAGE,
+    START_MESSAGE,
     BotMessage,
     EngineUnavailable,
     as_typed_text,
     send_to_engine,
-    start_message,
 )
-from bot.security import find_code
+from bot.services.invites import THROTTLED_MESSAGE, InviteError
+from bot.services.throttle import invite_throttle
 from bot.telegram.keyboard import ButtonPayloads, inline_keyboard, title_of
-from bot.telegram.links import current_conversation, route, sync_link
+from bot.telegram.links import current_conversation, link_chat, route, sync_link, telegram_client
 from bot.telegram.messages import (
     BUTTON_EXPIRED_MESSAGE,
     CHOOSE_PROMPT,
-    GREET_INTENT,
     HELP_INTENT,
     NOT_TEXT_MESSAGE,
     STOP_INTENT,
-    code_from_start_args,
+    secret_from_start_args,
+    secret_in_text,
 )
 
 log = logging.getLogger(__name__)
@@ -137,17 +145,39 @@ async def relay(
         await send_reply(context.bot, chat_id, reply, payloads)
 
 
+async def open_with_secret(
+    context: Context, chat_id: int, secret: str, *, command: bool
+) -> str | None:
+    """A message carrying a code or link token: link the chat and start, or tell the child
+    why not (returns None); or, for a code-like answer in a linked chat, the conversation to
+    send it to as the child's words. A throttled chat's codes are not even looked up."""
+    allowed = await asyncio.to_thread(invite_throttle().allowed, telegram_client(chat_id))
+    if not allowed:
+        await context.bot.send_message(chat_id, THROTTLED_MESSAGE)
+        return None
+    to = await asyncio.to_thread(route, chat_id, secret, command=command)
+    if not to.starts:
+        return to.conversation
+    try:
+        conversation = await asyncio.to_thread(link_chat, chat_id, secret, to.conversation)
+    except InviteError as error:  # the same words for every refusal; the code goes nowhere
+        await context.bot.send_message(chat_id, error.message)
+        return None
+    await relay(context, chat_id, START_MESSAGE, conversation)
+    return None
+
+
 async def on_start(update: Update, context: Context) -> None:
-    """/start, or /start <code> from a t.me deep link: the code's own conversation."""
+    """/start <token> from a t.me deep link (or /start <code>): link, then start. A plain
+    /start resumes a linked chat; the engine asks an unlinked one for its code."""
     if update.effective_chat is None:
         return
     chat_id = update.effective_chat.id
-    code = code_from_start_args(context.args or [])
-    if code is None:
-        await relay(context, chat_id, GREET_INTENT)
+    secret = secret_from_start_args(context.args or [])
+    if secret is None:
+        await relay(context, chat_id, START_MESSAGE)
         return
-    to = await asyncio.to_thread(route, chat_id, code, command=True)
-    await relay(context, chat_id, start_message(code), to.conversation)
+    await open_with_secret(context, chat_id, secret, command=True)
 
 
 async def on_help(update: Update, context: Context) -> None:
@@ -165,13 +195,13 @@ async def on_text(update: Update, context: Context) -> None:
     if message is None or message.text is None:
         return
     chat_id = message.chat_id
-    code = find_code(message.text)
-    # A code typed before the chat is linked links it, however it is phrased, and a code for
-    # another PEP starts that PEP's conversation; otherwise a code-like answer is kept as
-    # the child's words.
-    to = await asyncio.to_thread(route, chat_id, code)
-    text = start_message(code) if to.starts and code else as_typed_text(message.text)
-    await relay(context, chat_id, text, to.conversation)
+    conversation = None
+    secret = secret_in_text(message.text)
+    if secret is not None:
+        conversation = await open_with_secret(context, chat_id, secret, command=False)
+        if conversation is None:
+            return  # linked and started, or told why not: the text goes nowhere
+    await relay(context, chat_id, as_typed_text(message.text), conversation)
 
 
 async def on_not_text(update: Update, context: Context) -> None:
@@ -203,9 +233,41 @@ async def on_button(update: Update, context: Context) -> None:
     await relay(context, chat_id, payload)
 
 
+#: While set (by `process_update`), handler failures are collected here.
+_failures: ContextVar[list[BaseException] | None] = ContextVar("telegram_failures", default=None)
+
+
+class UpdateFailed(Exception):
+    """A handler raised while processing an update (the child was told, as always)."""
+
+
+@contextlib.contextmanager
+def _collecting_failures() -> Iterator[list[BaseException]]:
+    failures: list[BaseException] = []
+    token = _failures.set(failures)
+    try:
+        yield failures
+    finally:
+        _failures.reset(token)
+
+
+async def process_update(
+    application: Application[Any, Any, Any, Any, Any, Any], update: Update
+) -> None:
+    """Run the update's handlers now; raise UpdateFailed if one raised (PTB hands handler
+    errors to `on_error` and returns normally), so the webhook can ask for a redelivery."""
+    with _collecting_failures() as failures:
+        await application.process_update(update)
+    if failures:
+        raise UpdateFailed(type(failures[0]).__name__) from failures[0]
+
+
 async def on_error(update: object, context: Context) -> None:
     """Log the failure (never the update: it holds the child's words) and tell the child."""
     log.error("Telegram update failed: %s", type(context.error).__name__, exc_info=context.error)
+    failures = _failures.get()
+    if failures is not None and context.error is not None:
+        failures.append(context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         with contextlib.suppress(TelegramError):
             await context.bot.send_message(update.effective_chat.id, NOT_SAVED_MESSAGE)

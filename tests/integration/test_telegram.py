@@ -1,9 +1,12 @@
 """Telegram end to end: real PTB over real HTTP to a fake Bot API, the real engine and store.
 
-Polling: a deep link for a new Year 5 PEP, button taps if the bot offers any, typed answers,
-/stop, and a later message; the answers saved are exactly what was typed, the chat id is
-nowhere in clear, and no name reaches Telegram. Webhook (in-process app): the secret is
-checked and a redelivered update is run once. Engine down: the child hears NOT_SAVED_MESSAGE.
+Polling: a deep link (carrying the invite's link token) for a new Year 5 PEP, button taps if
+the bot offers any, typed answers, /stop, and a later message; the answers saved are exactly
+what was typed, the chat id is nowhere in clear, no name reaches Telegram, and neither the
+code nor the token is anywhere in the engine's tracker store. A plain /start asks for the
+code; a typed code links; a wrong one gets the one refusal. Webhook (in-process app): the
+secret is checked and a redelivered update is run once. Engine down: the child hears
+NOT_SAVED_MESSAGE.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from fastapi.testclient import TestClient
 from bot import db
 from bot.engine_client import NOT_SAVED_MESSAGE
 from bot.models import Pep
+from bot.services.invites import REFUSED_MESSAGE, NewInvite, new_invite
+from bot.services.throttle import invite_throttle
 from bot.settings import get_settings
 from bot.telegram.application import TelegramApplication, build_application
 from bot.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
@@ -28,7 +33,7 @@ from tests.telegram.fake_bot_api import FakeBotApi, run_polling
 pytestmark = pytest.mark.engine
 
 CHAT = 8675309123  # distinctive, so a search of the database files cannot miss it
-WEBHOOK_SECRET = "it-webhook-secret_0123456789"
+WEBHOOK_SECRET = "it-webhook-secret_0123456789abcdefghij"
 
 
 @pytest.fixture
@@ -41,17 +46,17 @@ def fake_api() -> Iterator[FakeBotApi]:
 @pytest.fixture
 def telegram_env(stack: Stack, fake_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> Stack:
     stack.use_store()
+    # Everything the stack's servers run with (the store, the key, the engine's URL and
+    # credentials), so bot.engine_client reaches the engine as they do.
     for name, value in {
-        "DATABASE_URL": stack.env["DATABASE_URL"],
-        "SECRET_KEY": stack.env["SECRET_KEY"],
-        "VAR_DIR": stack.env["VAR_DIR"],
-        "RASA_URL": stack.rasa_url,
+        **stack.env,
         "TELEGRAM_TOKEN": fake_api.token,
         "TELEGRAM_BASE_URL": fake_api.base_url,
     }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     db.reset_engine()
+    invite_throttle.cache_clear()
     return stack
 
 
@@ -84,6 +89,35 @@ def keyboard_of(message: dict[str, Any]) -> list[list[dict[str, Any]]]:
     return list((message.get("reply_markup") or {}).get("inline_keyboard") or [])
 
 
+def new_link(stack: Stack, year_group: int = 5) -> tuple[int, list[str], NewInvite]:
+    """A new PEP and a fresh invite for it (which revokes the first): the PEP id, every
+    code and token it was given, and the live invite."""
+    pep_id, first_code = stack.new_pep(year_group)
+    with db.session_scope() as session:
+        pep = session.get(Pep, pep_id)
+        assert pep is not None
+        invite = new_invite(session, pep)
+    return pep_id, [first_code, invite.code, invite.link_token], invite
+
+
+def tracker_bytes(stack: Stack) -> bytes:
+    """Everything in the engine's tracker store (work/tracker.db and any journal)."""
+    tracker = stack.work / "tracker.db"
+    files = [tracker, *tracker.parent.glob("tracker.db-*")]  # -wal, -journal
+    raw = b"".join(path.read_bytes() for path in files if path.exists())
+    assert raw, "the engine's tracker store is empty"
+    return raw
+
+
+def assert_not_in_tracker(stack: Stack, secrets: list[str]) -> None:
+    """No code or token (in any spelling a channel might pass on) in the engine's store."""
+    raw = tracker_bytes(stack)
+    for secret in secrets:
+        for spelling in {secret, secret.replace("-", ""), secret.lower()}:
+            assert spelling.encode() not in raw, f"{spelling!r} is in the tracker store"
+            assert spelling.encode("utf-16-le") not in raw
+
+
 def names_for(pep_id: int) -> tuple[str, str]:
     with db.session_scope() as session:
         pep = session.get(Pep, pep_id)
@@ -95,11 +129,12 @@ async def test_polling_end_to_end(
     telegram_env: Stack, fake_api: FakeBotApi, polling: TelegramApplication
 ) -> None:
     stack_env = get_settings()
-    pep_id, code = telegram_env.new_pep(5)
+    pep_id, secrets, invite = new_link(telegram_env)
     typed: list[str] = []
     tapped: list[str] = []
 
-    replies = await turn(fake_api, fake_api.message_update(CHAT, f"/start {code.replace('-', '')}"))
+    # t.me/<bot>?start=<link token> arrives as "/start <link token>".
+    replies = await turn(fake_api, fake_api.message_update(CHAT, f"/start {invite.link_token}"))
     assert replies, "the bot said nothing after the deep link"
     assert any("computer program" in m["text"] for m in replies)
 
@@ -146,6 +181,9 @@ async def test_polling_end_to_end(
     assert shown
     for text in shown:
         assert first_name not in text and school not in text
+
+    # Neither the code nor the link token reached the engine.
+    assert_not_in_tracker(telegram_env, secrets)
 
     # The chat id is nowhere in the store (nor the engine's tracker) in clear.
     work = stack_env.var_dir
@@ -194,6 +232,29 @@ async def test_engine_down_the_child_hears_not_saved(
     chat = CHAT + 9
     replies = await turn(fake_api, fake_api.message_update(chat, "my answer"), chat)
     assert [m["text"] for m in replies] == [NOT_SAVED_MESSAGE]
+
+
+async def test_plain_start_then_a_typed_code_and_a_wrong_one(
+    telegram_env: Stack, fake_api: FakeBotApi, polling: TelegramApplication
+) -> None:
+    """The engine asks an unlinked chat for its code; the app links a typed one; a wrong code
+    gets the one refusal from the app; the engine's store never holds a code."""
+    chat = CHAT + 13
+    pep_id, secrets, invite = new_link(telegram_env)
+    asked = await turn(fake_api, fake_api.message_update(chat, "/start"), chat)
+    assert any("I need your code" in m["text"] for m in asked), asked
+
+    wrong = await turn(fake_api, fake_api.message_update(chat, "/start ZZZZ-9999"), chat)
+    assert [m["text"] for m in wrong] == [REFUSED_MESSAGE]
+    typed = f"hi my code is {invite.code.lower()}"
+    started = await turn(fake_api, fake_api.message_update(chat, typed), chat)
+    assert any("computer program" in m["text"] for m in started), started
+    await to_a_typed_question(fake_api, started, chat)
+    await turn(fake_api, fake_api.message_update(chat, "Drawing comics C1"), chat)
+    saved = {a.text for a in telegram_env.answers(pep_id).values() if a.text}
+    assert "Drawing comics C1" in saved
+    assert b"Drawing comics C1" in tracker_bytes(telegram_env)  # the search finds what is there
+    assert_not_in_tracker(telegram_env, [*secrets, "ZZZZ-9999", typed])
 
 
 async def to_a_typed_question(api: FakeBotApi, replies: list[dict[str, Any]], chat: int) -> None:

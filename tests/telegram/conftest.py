@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import Engine
 
 from bot import db
 from bot.services.directory import add_child, add_pep, add_school
-from bot.services.invites import issue_invite
+from bot.services.invites import NewInvite, issue_invite, new_invite
+from bot.services.throttle import invite_throttle
 from bot.settings import Settings, get_settings
 from bot.telegram.application import TelegramApplication, build_application
 from tests.telegram.fake_bot_api import FakeBotApi, run_polling
@@ -33,6 +34,7 @@ def telegram_settings(
     monkeypatch.setenv("TELEGRAM_BASE_URL", fake_api.base_url)
     monkeypatch.setenv("RASA_URL", fake_api.url)
     get_settings.cache_clear()
+    invite_throttle.cache_clear()  # a fresh count of refused codes for every test
     return get_settings()
 
 
@@ -50,3 +52,12 @@ def new_pep(meeting: date | str = "2030-01-15", *, first_name: str = "Robin") ->
         child = add_child(session, school.name, first_name, 5)
         pep = add_pep(session, child.id, meeting)
         return pep.id, issue_invite(session, pep)
+
+
+def new_link(issued_at: datetime | None = None) -> tuple[int, NewInvite]:
+    """A fresh school, child and PEP: id and its invite (code and link token)."""
+    with db.session_scope() as session:
+        school = add_school(session, f"Telegram School {uuid.uuid4().hex[:8]}")
+        child = add_child(session, school.name, "Robin", 5)
+        pep = add_pep(session, child.id, "2030-01-15")
+        return pep.id, new_invite(session, pep, issued_at)

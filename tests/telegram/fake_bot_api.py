@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.engine_client import ENGINE_WEBHOOK_PATH, engine_headers
 from bot.telegram.application import TelegramApplication
 
 BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "PEP Voice", "username": "pep_voice_bot"}
@@ -64,7 +65,12 @@ class FakeBotApi:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode()
-                status, result = api._handle(self.path, self.headers.get("Content-Type", ""), body)
+                status, result = api._handle(
+                    self.path,
+                    self.headers.get("Content-Type", ""),
+                    body,
+                    self.headers.get("Authorization", ""),
+                )
                 payload = json.dumps(result).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -143,11 +149,11 @@ class FakeBotApi:
             return [c for c in self.calls if c.method == method]
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
-        """Messages the bot sent (as the fake returned them), oldest first."""
+        """Messages the bot sent (as the fake returned them), oldest first; not the failed."""
         return [
             c.params["_result"]
             for c in self.calls_to("sendMessage")
-            if chat_id is None or int(c.params["chat_id"]) == chat_id
+            if "_result" in c.params and (chat_id is None or int(c.params["chat_id"]) == chat_id)
         ]
 
     def sent_texts(self, chat_id: int | None = None) -> list[str]:
@@ -171,9 +177,11 @@ class FakeBotApi:
             self._next_message_id += 1
             return self._next_message_id
 
-    def _handle(self, path: str, content_type: str, body: str) -> tuple[int, Any]:
-        if path == "/webhooks/rest/webhook":
-            return self._engine(json.loads(body))
+    def _handle(
+        self, path: str, content_type: str, body: str, authorization: str = ""
+    ) -> tuple[int, Any]:
+        if path == ENGINE_WEBHOOK_PATH:
+            return self._engine(json.loads(body), authorization)
         match = _PATH.match(path)
         if match is None or match["token"] != self.token:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
@@ -222,7 +230,10 @@ class FakeBotApi:
             return message
         return True  # sendChatAction, answerCallbackQuery, setWebhook, deleteWebhook, ...
 
-    def _engine(self, body: dict[str, Any]) -> tuple[int, Any]:
+    def _engine(self, body: dict[str, Any], authorization: str) -> tuple[int, Any]:
+        # Like the engine's app channel: only the app, with its token, may post.
+        if authorization != engine_headers()["Authorization"]:
+            return 401, {"error": "unauthorized"}
         with self._lock:
             self.engine_requests.append(body)
         if self.engine_reply is None:

@@ -10,11 +10,10 @@ from sqlalchemy import select
 from bot import db
 from bot.cli import main as cli_main
 from bot.models import Pep, PepStatus, TelegramChat
-from bot.services.conversation import link_conversation
 from bot.settings import Settings, get_settings
 from bot.telegram.application import build_bot
 from bot.telegram.identity import sender_id
-from bot.telegram.links import sync_link
+from bot.telegram.links import link_chat
 from bot.telegram.reminders import REMINDER_MESSAGE, due_reminders, send_reminders
 from tests.telegram.conftest import new_pep
 from tests.telegram.fake_bot_api import FakeBotApi
@@ -25,9 +24,7 @@ NOW = datetime(2030, 1, 10, 9, 0, tzinfo=UTC)
 
 def linked_pep(chat_id: int, meeting: date) -> int:
     pep_id, code = new_pep(meeting)
-    conversation = sender_id(chat_id, pep_id)
-    link_conversation(code, conversation)  # what the engine's action does
-    sync_link(chat_id, conversation)  # what the channel does after the turn
+    link_chat(chat_id, code, sender_id(chat_id, pep_id))  # what the channel does
     return pep_id
 
 
@@ -92,8 +89,7 @@ def test_a_new_pep_gets_its_own_reminder(telegram_settings: Settings) -> None:
         pep.status = PepStatus.submitted
     second_id, code = new_pep(TODAY + timedelta(days=2))
     # The chat's new PEP is a new conversation (tests/telegram/test_handlers.py).
-    link_conversation(code, sender_id(4001, second_id))
-    sync_link(4001, sender_id(4001, second_id))
+    link_chat(4001, code, sender_id(4001, second_id))
     assert due_chat_peps() == [second_id]
 
 
