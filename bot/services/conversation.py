@@ -129,6 +129,12 @@ def link_invite_conversation(
         return _linked(session, pep), conversation
 
 
+def still_linked(conversation_id: str) -> bool:
+    """False once the invite that linked the conversation was revoked (a newer invite)."""
+    with session_scope() as session:
+        return pep_for_conversation(session, conversation_id, include_submitted=True) is not None
+
+
 def linked_conversation(conversation_id: str) -> LinkedPep | None:
     """The PEP the app linked this conversation to, if it is linked and not yet sent."""
     with session_scope() as session:

@@ -31,7 +31,7 @@ from bot.engine_client import (
     send_to_engine,
 )
 from bot.keys import sign, unsign
-from bot.services.conversation import link_invite_conversation
+from bot.services.conversation import link_invite_conversation, still_linked
 from bot.services.invites import REFUSED_MESSAGE, InviteError, InviteFailure
 from bot.settings import REPO_ROOT, get_settings
 from bot.web.progress import PepView, pep_view
@@ -62,6 +62,10 @@ FINISHED_MESSAGE = (
     "To carry on later, open your link or type your code again."
 )
 SENT_MESSAGE = "Thank you! Your answers have already been sent to your designated teacher."
+REVOKED_SESSION_MESSAGE = (
+    "This chat has been closed because a new code was made for you. "
+    "Please ask your teacher for it. Everything you said has been saved."
+)
 STALE_FORM_MESSAGE = "That page was out of date. Please press Start again."
 SENT_TITLE = "Your answers have been sent"
 REFUSED_TITLE = "That didn't work"
@@ -207,6 +211,8 @@ async def chat_page(request: Request, code: str | None = None) -> Response:
     session = _session_from(request)
     if session is None or session.pep_id is None:
         return _start_page(request)
+    if not await asyncio.to_thread(still_linked, session.sender_id):
+        return _finished_page(request, "This chat has closed", REVOKED_SESSION_MESSAGE)
     view = await _view(session.pep_id)
     if view is not None and view.submitted:
         return _finished_page(request, SENT_TITLE, SENT_MESSAGE)
@@ -257,10 +263,14 @@ def require_csrf_header(request: Request) -> None:
         raise _api_error(403, "forbidden", "Please reload the page.")
 
 
-def linked_session(request: Request) -> WebSession:
+async def linked_session(request: Request) -> WebSession:
     session = _session_from(request)
     if session is None or session.pep_id is None:
         raise _api_error(401, "no_session", "Please open your chat link again.")
+    if not await asyncio.to_thread(still_linked, session.sender_id):
+        # A newer invite replaced this one (say the device was lost): this session is over.
+        store.end(session.session_id)
+        raise _api_error(401, "no_session", REVOKED_SESSION_MESSAGE)
     return session
 
 

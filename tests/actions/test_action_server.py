@@ -73,9 +73,9 @@ def test_lists_the_project_actions(action_server: str) -> None:
 
 
 def test_a_failing_call_does_not_echo_the_tracker(action_server: str) -> None:
-    # A message text that is not a string makes the action raise.
+    # A message text that is not a string makes the form's validation raise.
     call = {
-        "next_action": "action_link_invite",
+        "next_action": "validate_reflection_form",
         "sender_id": "x",
         "tracker": {
             "sender_id": "x",

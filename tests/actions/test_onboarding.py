@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session
 
 from actions.onboarding import ActionLinkInvite
 from bot.models import Invite, utcnow
-from bot.questions import questions_for
 from bot.services.answers import record_answer
-from bot.services.directory import add_child, add_pep, add_school
 from bot.services.conversation import link_conversation
+from bot.services.directory import add_child, add_pep, add_school
 from bot.services.invites import issue_invite
 from tests.actions.helpers import responses, tracker_for
 

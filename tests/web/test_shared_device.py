@@ -11,6 +11,7 @@ from bot import db
 from bot.engine_client import BotMessage, Button
 from bot.models import Pep
 from bot.services.answers import submit_voice
+from bot.services.invites import issue_invite
 from bot.settings import get_settings
 from bot.web import chat
 from bot.web.sessions import COOKIE_NAME, store
@@ -228,3 +229,36 @@ def test_a_message_the_bot_checks_is_not_kept(web: None, fake: FakeEngine) -> No
     assert "Yes" not in kept
     assert not any(t.startswith("Thank you for telling me") for t in kept)
     assert kept[-2:] == [CHECK.text, CARRY_ON.text]
+
+
+def _revoke(pep_id: int) -> str:
+    with db.session_scope() as session:
+        pep = session.get(Pep, pep_id)
+        assert pep is not None
+        return issue_invite(session, pep)
+
+
+def test_a_new_invite_closes_the_old_one_s_open_chat(web: None, fake: FakeEngine) -> None:
+    """A lost tablet: the teacher makes a new code, and the chat left open there closes."""
+    pep_id, code = new_pep()
+    lost = started(code, fake)
+    new_code = _revoke(pep_id)
+    sent = len(fake.sent)
+    refused = lost.post("/chat/api/send", json={"text": "hello"}, headers=CSRF)
+    assert refused.status_code == 401
+    assert refused.json()["detail"]["message"] == chat.REVOKED_SESSION_MESSAGE
+    assert len(fake.sent) == sent  # nothing reached the engine
+    assert 'id="composer"' not in lost.get("/chat").text
+    assert redeem(lost, code).status_code == 400
+    # The child carries on with the new code, in a new conversation.
+    started(new_code, fake, client())
+    assert fake.sent[-1][0] != fake.sent[0][0]
+
+
+def test_reloading_a_revoked_chat_says_why_it_closed(web: None, fake: FakeEngine) -> None:
+    pep_id, code = new_pep()
+    lost = started(code, fake)
+    _revoke(pep_id)
+    page = html.unescape(lost.get("/chat").text)
+    assert chat.REVOKED_SESSION_MESSAGE in page and 'id="composer"' not in page
+    assert lost.get("/chat/api/history").status_code == 401
