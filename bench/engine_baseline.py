@@ -22,6 +22,8 @@ from pathlib import Path
 
 import httpx
 
+from bot.engine_client import ENGINE_WEBHOOK_PATH
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -40,19 +42,28 @@ def _memory_kib(pid: int) -> dict[str, int]:
     return found
 
 
+def _app_headers(env: dict[str, str]) -> dict[str, str]:
+    """The app's header for the engine (bot.engine_client), under the run's key."""
+    code = "import json, bot.engine_client as c; print(json.dumps(c.engine_headers()))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return dict(json.loads(out))
+
+
 def one_run(model: Path) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="pepvoice-bench-"))
     engine_port, action_port = _free_port(), _free_port()
-    (work / "endpoints.yml").write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-    )
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{work / 'bench.db'}",
         "VAR_DIR": str(work),
         "PYTHONPATH": str(REPO),
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
+        "RASA_URL": f"http://127.0.0.1:{engine_port}",
     }
+    env.setdefault("ENVIRONMENT", "development")  # a throw-away key in `work` unless one is set
     subprocess.run(
         [sys.executable, "-m", "bot", "migrate"], cwd=REPO, env=env, check=True,
         capture_output=True,
@@ -62,22 +73,24 @@ def one_run(model: Path) -> dict[str, float]:
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     started = time.monotonic()
+    # As the Procfile starts it: bot.engine_launch writes the endpoints and becomes `rasa run`.
     engine = subprocess.Popen(
         [
-            str(REPO / ".venv/engine/bin/python"), "-m", "rasa", "run", "--model", str(model),
-            "--interface", "127.0.0.1", "--port", str(engine_port),
-            "--credentials", str(REPO / "credentials.yml"),
-            "--endpoints", str(work / "endpoints.yml"),
+            sys.executable, "-m", "bot.engine_launch", "--model", str(model),
+            "--port", str(engine_port),
         ],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    headers = _app_headers(env)
     try:
-        url = f"http://127.0.0.1:{engine_port}/webhooks/rest/webhook"
+        url = f"http://127.0.0.1:{engine_port}{ENGINE_WEBHOOK_PATH}"
         while True:
             if engine.poll() is not None:
                 raise SystemExit("the engine exited before answering")
             try:
-                reply = httpx.post(url, json={"sender": "bench", "message": "hi"}, timeout=60)
+                reply = httpx.post(
+                    url, json={"sender": "bench", "message": "hi"}, headers=headers, timeout=60
+                )
                 if reply.status_code == 200 and reply.json():
                     break
             except httpx.HTTPError:

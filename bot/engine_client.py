@@ -1,7 +1,8 @@
 """The app's client for the engine's REST channel, shared by the web chat and Telegram.
 
-Only the app talks to the engine, which listens on loopback. The app chooses the sender id
-(the conversation id) server-side; a child never supplies one.
+Only the app talks to the engine, which listens on loopback and takes a message only with
+the app's token (`engine_headers`; the engine's side is pep_engine.channel). The app chooses
+the sender id (the conversation id) server-side; a child never supplies one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from typing import Any
 
 import httpx
 
+from bot.keys import shared_token
 from bot.settings import get_settings
+
+#: The engine's channel for the app (pep_engine.channel.AppInput, in credentials.yml).
+ENGINE_WEBHOOK_PATH = "/webhooks/app/webhook"
 
 #: Put before a child's typed text that starts with "/", so Rasa reads it as text and not as
 #: an intent shortcut ("/stop{...}"). Invisible; actions remove it before saving.
@@ -29,6 +34,11 @@ def as_typed_text(text: str) -> str:
 #: Starts (or resumes) a conversation the app has already linked to a PEP. It carries no
 #: code: the engine's tracker store never holds one.
 START_MESSAGE = "/start"
+
+
+def engine_headers() -> dict[str, str]:
+    """The header that tells the engine a message comes from the app (current key's token)."""
+    return {"Authorization": f"Bearer {shared_token('engine')}"}
 
 
 def without_guard(text: str) -> str:
@@ -76,16 +86,17 @@ async def send_to_engine(
     reply means the engine dropped the turn (Rasa carries on silently when the action
     server is down): the caller must tell the child and keep their text to send again.
     """
-    url = f"{get_settings().rasa_url}/webhooks/rest/webhook"
+    url = get_settings().rasa_url + ENGINE_WEBHOOK_PATH
     body: dict[str, Any] = {"sender": sender_id, "message": text}
     if metadata:
         body["metadata"] = metadata
+    headers = engine_headers()
     try:
         if client is None:
             async with httpx.AsyncClient(timeout=60) as own_client:
-                response = await own_client.post(url, json=body)
+                response = await own_client.post(url, json=body, headers=headers)
         else:
-            response = await client.post(url, json=body)
+            response = await client.post(url, json=body, headers=headers)
         response.raise_for_status()
     except httpx.HTTPError as error:
         raise EngineUnavailable(type(error).__name__) from error

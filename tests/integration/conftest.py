@@ -23,6 +23,7 @@ from tests.integration.stack import (
     Stack,
     free_port,
     model_path,
+    start_engine,
     start_process,
     wait_until_up,
 )
@@ -40,11 +41,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     engine_port, action_port = free_port(), free_port()
     smtp = SmtpServer(free_port())
     smtp.start()
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n"
-    )
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -61,18 +57,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = Stack(f"http://127.0.0.1:{engine_port}", database_url, env, work, smtp.inbox)
     stack.action_port = action_port
     stack.start_actions()
-    stack.processes["engine"] = start_process(
-        "engine",
-        [
-            str(ENGINE_PYTHON), "-m", "rasa", "run",
-            "--model", str(model),
-            "--interface", "127.0.0.1", "--port", str(engine_port),
-            "--credentials", str(REPO / "credentials.yml"),
-            "--endpoints", str(endpoints),
-        ],
-        env,
-        work,
-    )  # fmt: skip
+    # Through the launcher, as the Procfile does: endpoints (var/engine/endpoints.yml, the
+    # tracker in work/tracker.db), tokens and the engine's environment come from `env`.
+    stack.processes["engine"] = start_engine("engine", model, engine_port, env, work)
     try:
         wait_until_up(
             f"{stack.rasa_url}/", stack.processes["engine"], work / "engine.log",

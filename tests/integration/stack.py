@@ -7,7 +7,6 @@ its own conversation id, so they don't interfere.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -22,7 +21,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
+from bot.engine_client import ENGINE_WEBHOOK_PATH, START_MESSAGE, engine_headers
 from bot.models import Answer, Pep, Role
+from bot.services.conversation import link_conversation
 from bot.services.directory import add_child, add_pep, add_school, add_staff
 from bot.services.invites import issue_invite
 from bot.settings import get_settings
@@ -74,6 +75,7 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     action_port: int = 0
     checks: int = 0  # answers the bot checked as possible disclosures (see `answer`)
+    _engine_headers: dict[str, str] = field(default_factory=dict)
 
     def start_actions(self) -> None:
         self.processes["actions"] = start_process(
@@ -92,18 +94,29 @@ class Stack:
         process.terminate()
         process.wait(timeout=20)
 
+    def engine_headers(self) -> dict[str, str]:
+        """The app's header for the engine (bot.engine_client), under the stack's key."""
+        if not self._engine_headers:
+            self.use_store()
+            self._engine_headers = engine_headers()
+        return self._engine_headers
+
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
         reply = httpx.post(
-            f"{self.rasa_url}/webhooks/rest/webhook",
+            self.rasa_url + ENGINE_WEBHOOK_PATH,
             json={"sender": sender, "message": message},
+            headers=self.engine_headers(),
             timeout=60,
         )
         reply.raise_for_status()
         return list(reply.json())
 
     def start(self, sender: str, code: str) -> list[dict[str, Any]]:
-        """Open the conversation the way the web chat and Telegram do."""
-        return self.say(sender, "/start" + json.dumps({"invite_code": code}))
+        """Open the conversation the way the web chat and Telegram do: the app redeems the
+        code (an InviteError if refused), then tells the engine to start."""
+        self.use_store()
+        link_conversation(code, sender, client="integration")
+        return self.say(sender, START_MESSAGE)
 
     def texts(self, sender: str, message: str) -> list[str]:
         return [m.get("text", "") for m in self.say(sender, message)]
@@ -160,3 +173,16 @@ def start_process(
 ) -> subprocess.Popen[bytes]:
     log = logs / f"{name}.log"
     return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def start_engine(
+    name: str, model: Path, port: int, env: dict[str, str], logs: Path
+) -> subprocess.Popen[bytes]:
+    """Start an engine the way the Procfile does, through bot.engine_launch (which becomes
+    `rasa run`): its endpoints, tokens and tracker store come from the settings in `env`."""
+    return start_process(
+        name,
+        [str(APP_PYTHON), "-m", "bot.engine_launch", "--model", str(model), "--port", str(port)],
+        env,
+        logs,
+    )
