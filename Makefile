@@ -59,6 +59,7 @@ $(SPACY_STAMP):
 	@rm -f .venv/engine/.spacy-model-*
 	@sdist=$$(PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=3 $(ENGINE)/python -m pep_nlp.build_package var/build/spacy 2>/dev/null | tail -n 1) && \
 	  $(ENGINE)/python -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$$sdist"
+	@chmod -R go-rwx var/build  # setuptools writes PKG-INFO 0644 whatever the umask
 	@touch $@
 
 train: setup $(MODEL)

@@ -30,23 +30,35 @@ POSTGRES_SERVER = "127.0.0.1:5432"
 TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789"
 
 
-def _create_postgres_database() -> str:
+def postgres_admin() -> psycopg.Connection[tuple[object, ...]]:
+    """A connection to the local server's maintenance database (OperationalError if down)."""
+    return psycopg.connect(
+        f"postgresql://postgres@{POSTGRES_SERVER}/postgres", autocommit=True, connect_timeout=3
+    )
+
+
+def create_postgres_database() -> str | None:
+    """A throw-away database on the local server; None when the server is not reachable."""
     name = f"pepvoice_test_{uuid.uuid4().hex[:12]}"
     try:
-        with psycopg.connect(
-            f"postgresql://postgres@{POSTGRES_SERVER}/postgres", autocommit=True, connect_timeout=3
-        ) as admin:
+        with postgres_admin() as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_SERVER}: {exc}")
+    except psycopg.OperationalError:
+        return None
     return name
 
 
-def _drop_postgres_database(name: str) -> None:
-    with psycopg.connect(
-        f"postgresql://postgres@{POSTGRES_SERVER}/postgres", autocommit=True
-    ) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def drop_postgres_databases(*names: str) -> None:
+    with postgres_admin() as admin:
+        for name in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _create_postgres_database() -> str:
+    name = create_postgres_database()
+    if name is None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_SERVER}")
+    return name
 
 
 @pytest.fixture(
@@ -68,7 +80,7 @@ def database_url(
         db.migrate(url)
         yield url
     finally:
-        _drop_postgres_database(name)
+        drop_postgres_databases(name)
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ import pytest
 from bot.engine_client import ENGINE_WEBHOOK_PATH, engine_headers
 from bot.keys import shared_token
 from bot.settings import get_settings
+from tests.conftest import POSTGRES_SERVER, create_postgres_database, drop_postgres_databases
 from tests.integration.stack import (
     ENGINE_START_TIMEOUT,
     SECRET_KEY,
@@ -42,7 +43,6 @@ from tests.integration.stack import (
 
 pytestmark = pytest.mark.engine
 
-POSTGRES_SERVER = "127.0.0.1:5432"
 #: A key the second engine keeps as a previous one: an app not yet restarted after a
 #: rotation still presents tokens made with it.
 PREVIOUS_KEY = "integration-previous-key-0123456789abcdef"
@@ -230,31 +230,11 @@ class SecondEngine:
     var_dir: Path
 
 
-def _create_postgres_database() -> str | None:
-    name = f"pepvoice_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with psycopg.connect(
-            f"postgresql://postgres@{POSTGRES_SERVER}/postgres", autocommit=True, connect_timeout=3
-        ) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        return None
-    return name
-
-
-def _drop_postgres_databases(*names: str) -> None:
-    with psycopg.connect(
-        f"postgresql://postgres@{POSTGRES_SERVER}/postgres", autocommit=True
-    ) as admin:
-        for name in names:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="module")
 def second_engine(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecondEngine]:
     model = model_path()
     work = tmp_path_factory.mktemp("engine2")
-    postgres_db = _create_postgres_database()
+    postgres_db = create_postgres_database()
     port = free_port()
     env = {
         **stack.env,
@@ -284,7 +264,7 @@ def second_engine(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Ite
         except Exception:
             process.kill()
         if postgres_db is not None:
-            _drop_postgres_databases(f"{postgres_db}_tracker", postgres_db)
+            drop_postgres_databases(f"{postgres_db}_tracker", postgres_db)
 
 
 def test_a_previous_keys_token_is_still_taken(second_engine: SecondEngine) -> None:

@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-import psycopg
 import pytest
 from sqlalchemy import Connection, Text, cast, create_engine, func, inspect, or_, select, table
 from sqlalchemy import column as sql_column
@@ -34,7 +33,7 @@ from bot.services.answers import record_answer
 from bot.services.invites import issue_invite, redeem_invite
 from bot.services.safeguarding import dedupe_key_for, report_disclosure
 from bot.settings import Settings, get_settings
-from tests.conftest import POSTGRES_SERVER
+from tests.conftest import postgres_admin
 
 REPO = Path(__file__).resolve().parents[2]
 ENGINE_PYTHON = REPO / ".venv" / "engine" / "bin" / "python"
@@ -101,10 +100,6 @@ def rasa_writer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaWriter
     writer.close()
 
 
-def _admin() -> psycopg.Connection[Any]:
-    return psycopg.connect(f"postgresql://postgres@{POSTGRES_SERVER}/postgres", autocommit=True)
-
-
 @pytest.fixture(scope="session")
 def tracker_server_database(database_url: str) -> Iterator[None]:
     """On PostgreSQL, the throw-away "<db>_tracker" database the settings point at."""
@@ -113,12 +108,12 @@ def tracker_server_database(database_url: str) -> Iterator[None]:
         yield
         return
     name = f"{url.database}_tracker"
-    with _admin() as admin:
+    with postgres_admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield
     finally:
-        with _admin() as admin:
+        with postgres_admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
