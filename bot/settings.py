@@ -37,8 +37,9 @@ class Settings(BaseSettings):
     # How long a new invite can be claimed; a child who has started may take longer.
     invite_ttl_days: int = Field(default=14, ge=1)
     # Refused invite attempts allowed per client (an address, a Telegram chat) and in all,
-    # per window: generous for a class behind one school address, hopeless for guessing.
-    invite_attempts_per_client: int = Field(default=20, ge=1)
+    # per window: room for a group of children behind one school address, each mistyping
+    # their code a time or two, and hopeless for guessing (docs/security.md has the sums).
+    invite_attempts_per_client: int = Field(default=50, ge=1)
     invite_attempts_global: int = Field(default=300, ge=1)
     invite_attempt_window_minutes: int = Field(default=15, ge=1)
     # Throttle counts live here: "memory://" (one process) or a redis:// URL (scale-out).

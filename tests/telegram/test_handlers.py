@@ -38,7 +38,7 @@ CHAT = 424242001
 CARER_PAYLOAD = '/inform{"answered_by":"with_carer","note":"' + "x" * 60 + '"}'
 NOT_LINKED = "I need your code before we start."
 INTRO = "I'm a computer program, not a person."
-PER_CLIENT_LIMIT = 20  # INVITE_ATTEMPTS_PER_CLIENT's default
+PER_CLIENT_LIMIT = Settings.model_fields["invite_attempts_per_client"].default
 
 
 def fake_engine(sender: str, message: str) -> list[dict[str, Any]]:
