@@ -24,7 +24,9 @@ log="$dir/.install.log"
 pip_install() {
   set +e
   "$dir/bin/python" -m pip install --disable-pip-version-check --progress-bar off "$@" 2>&1 |
-    tee -a "$log" | grep --line-buffered -E '^(Collecting|Successfully installed)' | sed -u 's/ (from -r .*//; s/^/    /'
+    tee -a "$log" | grep --line-buffered -E '^(Collecting|Successfully installed)' |
+    awk '/^Successfully installed/ { print "    installed " NF - 2 " packages"; fflush(); next }
+         { sub(/ \(from -r .*/, ""); print "    " $0; fflush() }'
   local status=${PIPESTATUS[0]}
   set -e
   if [ "$status" -ne 0 ]; then
