@@ -92,10 +92,12 @@ chat: app-env
 
 test: setup train lint test-data test-stories web-test-deps test-py
 
-# The web chat's browser tests: Debian's Chromium (never a browser download) and axe-core.
+# The web chat's browser tests: Debian's Chromium (never a browser download) and axe-core;
+# the export tests: pdftotext (poppler-utils) and the DejaVu font the PDF export embeds.
 .PHONY: web-test-deps
 web-test-deps:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@test -x /usr/bin/pdftotext -a -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils fonts-dejavu-core; }
 	@test -f var/node/node_modules/axe-core/axe.min.js || npm install --prefix var/node --no-audit --no-fund --no-save --silent axe-core@4
 
 # Refresh the web chat screenshots in docs/ (phone 390x844 and tablet 820x1180).

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from bot.alerts import uk_time
@@ -80,12 +80,21 @@ def viewer_for_email(session: Session, email: str) -> Viewer:
     return Viewer(staff.id, staff.email, staff.role, staff.school_id)
 
 
-def _visible(
-    query: Select[tuple[SafeguardingConcern]], viewer: Viewer
-) -> Select[tuple[SafeguardingConcern]]:
+def _visible(query: Select[SafeguardingConcern], viewer: Viewer) -> Select[SafeguardingConcern]:
     if viewer.role == Role.admin:
         return query
     return query.where(SafeguardingConcern.school_id == viewer.school_id)
+
+
+def visible_concerns(
+    viewer: Viewer, query: Select[SafeguardingConcern] | None = None
+) -> Select[SafeguardingConcern]:
+    """The concerns `viewer` may know exist (the rule every reader here applies), or none if
+    their role may not know of concerns at all. For other modules, e.g. bot.review.scope."""
+    query = select(SafeguardingConcern) if query is None else query
+    if viewer.role not in SUMMARY_ROLES:
+        return query.where(false())
+    return _visible(query, viewer)
 
 
 def list_concerns(session: Session, viewer: Viewer) -> list[ConcernSummary]:

@@ -7,8 +7,10 @@ Refusals print one line on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
+import secrets
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
@@ -29,6 +31,7 @@ from bot.services import ServiceError, lifecycle, record_event
 from bot.services import directory as dirsvc
 from bot.services.export import export_child_voice
 from bot.services.invites import NewInvite, new_invite
+from bot.services.voice_export import BINARY_FORMATS, FORMATS, export_voice
 from bot.settings import get_settings
 
 ACTOR = "cli"
@@ -38,11 +41,14 @@ DEMO_SCHOOL = "Demo Primary School"
 DEMO_STAFF = (
     ("designated.teacher@example.org", Role.designated_teacher),
     ("dsl@example.org", Role.dsl),
+    ("virtual.school@example.org", Role.virtual_school),
 )
 DEMO_CHILD, DEMO_YEAR = "Sam", 5
 # Read by `make chat` (bot/terminal_chat.py) to start as the demo child.
 DEMO_INVITE_FILE = "demo-invite"
 DEMO_LINK_FILE = "demo-link"
+# The demo staff logins for the review app (email, role, password), mode 0600.
+DEMO_LOGINS_FILE = "demo-logins"
 
 
 class Refused(Exception):
@@ -95,8 +101,17 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list-peps", help="list PEPs")
     p.add_argument("--school")
 
-    p = sub.add_parser("export", help="print a PEP's child's voice as JSON")
+    p = sub.add_parser("export", help="a PEP's child's voice as JSON, plain text, PDF or DOCX")
     p.add_argument("--pep", required=True, type=_positive_id, help="PEP id")
+    p.add_argument(
+        "--format", choices=FORMATS, default="json", help="json (default), text, pdf or docx"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="write to a new file (mode 0600); pdf, docx need it",
+    )
 
     sub.add_parser("seed-demo", help="create demo data (once) and print a fresh invite code")
     sub.add_parser(
@@ -130,6 +145,18 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="viewer", required=True, metavar="EMAIL", help="your staff email")
     p.add_argument("--confirm", action="store_true", help="yes, erase (cannot be undone)")
     sub.add_parser("apply-retention", help="delete what the retention rules expire (run by cron)")
+
+    # Staff logins for the review app (bot.review).
+    p = sub.add_parser(
+        "set-password",
+        help="set (or reset) a staff user's review app password; ends their sessions",
+    )
+    p.add_argument("--email", required=True, help="the staff user's email")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (no terminal prompt)",
+    )
     return parser
 
 
@@ -209,8 +236,33 @@ def _cmd_list_peps(session: Session, args: argparse.Namespace) -> None:
 
 
 def _cmd_export(session: Session, args: argparse.Namespace) -> None:
-    document = export_child_voice(session, args.pep, ACTOR)
-    print(json.dumps(document, ensure_ascii=False, indent=2))
+    out: Path | None = args.out
+    if out is None and args.format == "json":
+        document = export_child_voice(session, args.pep, ACTOR)
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    if out is None and args.format in BINARY_FORMATS:
+        raise Refused(f"--format {args.format} writes a file: add --out FILE")
+    if out is not None and (out.exists() or out.is_symlink()):
+        raise Refused(f"{out} already exists; choose a new file name")
+    if out is not None and not out.parent.is_dir():
+        raise Refused(f"no such folder: {out.parent}")
+    exported = export_voice(session, args.pep, args.format, ACTOR)
+    if out is None:
+        print(exported.content.decode("utf-8"), end="")
+        return
+    try:
+        _write_new_private_bytes(out, exported.content)
+    except OSError as exc:
+        raise Refused(f"could not write {out}: {exc.strerror}") from None
+    print(f"PEP {args.pep} child's voice ({args.format}) written to {out} (mode 0600)")
+
+
+def _write_new_private_bytes(path: Path, content: bytes) -> None:
+    """Write `content` to a file that did not exist, readable only by this user."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
 
 
 def _cmd_seed_demo(session: Session, _args: argparse.Namespace) -> None:
@@ -245,6 +297,34 @@ def _cmd_seed_demo(session: Session, _args: argparse.Namespace) -> None:
     print("  2. answer a few questions, then see them with:")
     print(f"     python -m bot export --pep {pep.id}")
     print("  3. python -m bot list-peps")
+    _seed_demo_logins(session)
+
+
+def _seed_demo_logins(session: Session) -> None:
+    """The demo staff's review app logins: passwords made and printed once, kept in
+    var/demo-logins (0600); later runs only say where they are."""
+    from bot.review.accounts import find_staff, set_password
+
+    accounts = [
+        find_staff(session, email)
+        or dirsvc.add_staff(session, DEMO_SCHOOL, email, role, actor=ACTOR)
+        for email, role in DEMO_STAFF
+    ]
+    url = f"{get_settings().app_base_url.rstrip('/')}/review/login"
+    path = get_settings().var_dir / DEMO_LOGINS_FILE
+    if all(staff.password_hash for staff in accounts):
+        print(f"staff review app: {url} (demo logins in {path})")
+        return
+    lines = []
+    for staff in accounts:
+        password = secrets.token_urlsafe(12)
+        set_password(session, staff, password, actor=ACTOR)
+        lines.append(f"{staff.email}  {password}  ({staff.role.value})")
+    _write_private(path, f"{url}\n" + "\n".join(lines) + "\n")
+    print(f"staff review app: {url}")
+    print(f"  demo logins (shown once; kept in {path}, mode 0600):")
+    for line in lines:
+        print(f"    {line}")
 
 
 def _cmd_concerns(session: Session, args: argparse.Namespace) -> None:
@@ -373,6 +453,38 @@ def _cmd_apply_retention(session: Session, _args: argparse.Namespace) -> None:
     print("retention applied: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+def _read_new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise Refused("no password on standard input; nothing was changed")
+        return password
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("The same password again: ") != first:
+        raise Refused("the two passwords differ; nothing was changed")
+    return first
+
+
+def _set_password(args: argparse.Namespace) -> int:
+    """Admin work: set a staff user's password (read before the transaction starts)."""
+    from bot.review.accounts import find_staff, password_problem, set_password
+
+    password = _read_new_password(args.password_stdin)
+    problem = password_problem(password, args.email)
+    if problem is not None:
+        raise Refused(f"{problem} Nothing was changed.")
+    with session_scope() as session:
+        staff = find_staff(session, args.email)
+        if staff is None:
+            raise Refused("no staff user has that email address")
+        set_password(session, staff, password, actor=ACTOR)
+        print(
+            f"password set for staff {staff.id}: {staff.email} ({staff.role.value}); "
+            "any sessions they had have ended"
+        )
+    return 0
+
+
 # Commands that manage their own transactions.
 _OWN_TRANSACTION: dict[str, Callable[[argparse.Namespace], int]] = {
     "concern": _concern_show,
@@ -380,6 +492,7 @@ _OWN_TRANSACTION: dict[str, Callable[[argparse.Namespace], int]] = {
     "send-reminders": _send_reminders,
     "subject-access": _subject_access,
     "erase-child": _erase_child,
+    "set-password": _set_password,
 }
 
 # `migrate` is not here: it runs outside a session.

@@ -129,6 +129,10 @@ class StaffUser(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     role: Mapped[Role] = mapped_column(_str_enum(Role, "staff_role"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # argon2id (bot.review.accounts); NULL: no password yet, the account cannot log in.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Set: the account cannot log in and its sessions stop working.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     school: Mapped[School] = relationship(back_populates="staff")
 
@@ -336,3 +340,24 @@ class ProcessedUpdate(Base):
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class StaffSession(Base):
+    """A logged-in staff member's session for the review app (bot.review.sessions).
+
+    The cookie carries a random token signed for "staff-session"; only its keyed hash is
+    stored. A session ends after 30 idle minutes, 12 hours in all, or at logout (the row is
+    deleted). `csrf_secret` is signed into every form the session's pages show.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+
+    staff: Mapped[StaffUser] = relationship()

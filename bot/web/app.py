@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from bot.db import session_scope
+from bot.review import routes as review_routes
 from bot.settings import REPO_ROOT, get_settings
 from bot.telegram import webhook as telegram_webhook
 from bot.web import chat
@@ -27,6 +28,7 @@ app = FastAPI(
 )
 app.include_router(chat.router)
 app.include_router(telegram_webhook.router)
+app.include_router(review_routes.router)
 app.mount("/static", StaticFiles(directory=REPO_ROOT / "bot" / "static"), name="static")
 app.middleware("http")(chat.security_headers)
 # Outermost, so no handler or middleware reads a body over its route's limit.

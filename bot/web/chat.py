@@ -33,7 +33,9 @@ from bot.engine_client import (
 from bot.keys import sign, unsign
 from bot.services.conversation import link_invite_conversation, still_linked
 from bot.services.invites import REFUSED_MESSAGE, InviteError, InviteFailure
-from bot.settings import REPO_ROOT, get_settings
+from bot.settings import REPO_ROOT
+from bot.web.http import client_address
+from bot.web.http import is_https as _is_https
 from bot.web.progress import PepView, pep_view
 from bot.web.sessions import (
     COOKIE_NAME,
@@ -73,14 +75,6 @@ THROTTLED_TITLE = "Please wait a little"
 #: The start form's CSRF cookie: random, set by the page that shows the form.
 START_COOKIE = "pepvoice_start"
 START_FORM_MAX_BYTES = 2048
-
-
-def _is_https(request: Request) -> bool:
-    if get_settings().behind_proxy:
-        forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded.lower() == "https"
-    return request.url.scheme == "https"
 
 
 def _set_cookie(request: Request, response: Response, session: WebSession) -> None:
@@ -136,16 +130,6 @@ def _start_form_ok(request: Request, form: dict[str, list[str]]) -> bool:
     nonce = request.cookies.get(START_COOKIE)
     signed = unsign("start-form", (form.get("csrf") or [""])[0])
     return bool(nonce and signed and hmac.compare_digest(nonce, signed))
-
-
-def client_address(request: Request) -> str:
-    """Who is trying a code, for the throttle. Behind our proxy, the address it saw (the
-    last X-Forwarded-For entry: earlier ones are whatever the client claimed)."""
-    if get_settings().behind_proxy:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
-        if forwarded:
-            return "web:" + forwarded
-    return "web:" + (request.client.host if request.client else "unknown")
 
 
 def _finished_page(request: Request, title: str, message: str) -> HTMLResponse:
@@ -361,7 +345,7 @@ async def security_headers(
 ) -> Response:
     """No caching of pages holding a child's words; no third-party anything; no referrer."""
     response = await call_next(request)
-    if request.url.path.startswith("/chat"):
+    if request.url.path.startswith(("/chat", "/review")):
         response.headers["Cache-Control"] = "no-store"
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "

@@ -148,13 +148,17 @@ def test_seed_demo_is_idempotent(
     invite_file = app_settings.var_dir / "demo-invite"
     assert invite_file.read_text().strip() == code_in(second)
     after_second = counts(committed_db)
-    for table, expected in {"schools": 1, "staff_users": 2, "children": 1, "peps": 1}.items():
+    for table, expected in {"schools": 1, "staff_users": 3, "children": 1, "peps": 1}.items():
         assert after_second[table] == after_first[table] == expected
     assert after_second["invites"] == 2
 
     with Session(committed_db) as session, session.begin():
         emails = set(session.scalars(select(StaffUser.email)))
-        assert emails == {"designated.teacher@example.org", "dsl@example.org"}
+        assert emails == {
+            "designated.teacher@example.org",
+            "dsl@example.org",
+            "virtual.school@example.org",
+        }
         pep = session.scalars(select(Pep)).one()
         assert pep.meeting_date == date.today() + timedelta(days=30)
         assert (pep.child.first_name, pep.child.year_group) == ("Sam", 5)

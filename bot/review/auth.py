@@ -1,0 +1,178 @@
+"""FastAPI dependencies for the review app: who is logged in, their role, CSRF on forms.
+
+    @router.get("/review/children/{child_id}")
+    def child_page(request: Request, ctx: Staff, child_id: int) -> HTMLResponse: ...
+
+    @router.post("/review/pep/{pep_id}/note", dependencies=[Depends(check_csrf)])
+    def save_note(ctx: Annotated[StaffContext, Depends(require_roles(Role.dsl))]) -> ...
+
+- `current_staff` (or the `Staff` annotation): the StaffContext of the session's account;
+  without a live session a page redirects (303) to /review/login?next=<this path>.
+- `require_roles(*roles)`: current_staff, and 403 for any other role.
+- `check_csrf`: every POST form carries `csrf_field(request)` (a hidden input named "csrf");
+  the token is the session's secret signed with bot.keys.sign("review-csrf", ...), and a form
+  without it or with another session's gets 403. The login form, before any session, is
+  tied to a random cookie instead (`login_csrf_*`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request, Response
+from markupsafe import Markup, escape
+
+from bot.db import session_scope
+from bot.keys import sign, unsign
+from bot.models import Role
+from bot.review.scope import StaffContext
+from bot.review.sessions import lookup_session
+from bot.web.http import is_https
+
+SESSION_COOKIE = "pepvoice_staff"
+LOGIN_COOKIE = "pepvoice_review_login"
+COOKIE_PATH = "/review"
+CSRF_FIELD = "csrf"
+CSRF_PURPOSE = "review-csrf"
+LOGIN_CSRF_PURPOSE = "review-login"
+STALE_FORM_MESSAGE = "That page was out of date. Please go back, reload it and try again."
+LOGIN_PATH = "/review/login"
+
+
+class LoginRequired(HTTPException):
+    """No live session: a page sends the browser to the login page, then back here."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(303, "Please log in", headers={"Location": login_url(request)})
+
+
+def login_url(request: Request) -> str:
+    target = request.url.path
+    if request.url.query and request.method == "GET":
+        target += "?" + request.url.query
+    if request.method != "GET" or not safe_next(target):
+        target = "/review"
+    return f"{LOGIN_PATH}?next={quote(target, safe='/')}"
+
+
+def safe_next(target: str | None) -> bool:
+    """Only our own review pages: never another site (//evil.example, /\\evil.example)."""
+    return bool(
+        target
+        and (target == "/review" or target.startswith("/review/"))
+        and "\\" not in target
+        and not target.startswith(LOGIN_PATH)
+        and all(ord(c) > 32 for c in target)
+    )
+
+
+def current_staff(request: Request) -> StaffContext:
+    """The logged-in staff member (their session's last use is updated), else LoginRequired."""
+    cached = getattr(request.state, "staff", None)
+    if isinstance(cached, StaffContext):
+        return cached
+    with session_scope() as session:
+        row = lookup_session(session, request.cookies.get(SESSION_COOKIE))
+        if row is None:
+            raise LoginRequired(request)
+        staff = row.staff
+        ctx = StaffContext(staff.id, staff.email, staff.role, staff.school_id)
+        request.state.staff = ctx
+        request.state.csrf_secret = row.csrf_secret
+    return ctx
+
+
+Staff = Annotated[StaffContext, Depends(current_staff)]
+
+
+def require_roles(*roles: Role) -> Callable[[StaffContext], StaffContext]:
+    """A dependency: the logged-in staff member if their role is one of `roles`, else 403."""
+    allowed = frozenset(roles)
+
+    def dependency(ctx: Staff) -> StaffContext:
+        if ctx.role not in allowed:
+            raise HTTPException(403, "Your role cannot use this page.")
+        return ctx
+
+    return dependency
+
+
+# --- CSRF ----------------------------------------------------------------------------------
+
+
+def csrf_token(request: Request) -> str | None:
+    """The token for forms on this page: the session's, or on the login page the login one;
+    None on a page with neither (an error page for someone not logged in)."""
+    secret = getattr(request.state, "csrf_secret", None)
+    if isinstance(secret, str):
+        return sign(CSRF_PURPOSE, secret)
+    nonce = getattr(request.state, "login_nonce", None)
+    if isinstance(nonce, str):
+        return sign(LOGIN_CSRF_PURPOSE, nonce)
+    return None
+
+
+def csrf_field(request: Request) -> Markup:
+    """The hidden input every POST form must carry: `{{ csrf_field }}` in a template (empty
+    where there is no token to give: such a page's forms would be refused)."""
+    token = csrf_token(request)
+    if token is None:
+        return Markup("")
+    return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">')
+
+
+async def check_csrf(request: Request, ctx: Staff) -> StaffContext:
+    """For every POST: the form's token must be this session's (403 otherwise)."""
+    form = await request.form()
+    token = form.get(CSRF_FIELD)
+    value = unsign(CSRF_PURPOSE, token if isinstance(token, str) else None)
+    secret = getattr(request.state, "csrf_secret", "")
+    if value is None or not hmac.compare_digest(value, secret):
+        raise HTTPException(403, STALE_FORM_MESSAGE)
+    return ctx
+
+
+def login_csrf_nonce(request: Request) -> str:
+    """The login form's nonce: the browser's cookie if it has a sound one, else a new one
+    (the page must then set it with `set_login_cookie`)."""
+    nonce = request.cookies.get(LOGIN_COOKIE) or ""
+    if not (20 <= len(nonce) <= 64 and nonce.replace("-", "").replace("_", "").isalnum()):
+        nonce = secrets.token_urlsafe(24)
+    request.state.login_nonce = nonce
+    return nonce
+
+
+def set_login_cookie(request: Request, response: Response, nonce: str) -> None:
+    response.set_cookie(
+        LOGIN_COOKIE, nonce, path=COOKIE_PATH, httponly=True, samesite="strict",
+        secure=is_https(request),
+    )  # fmt: skip
+
+
+def login_csrf_ok(request: Request, token: str) -> bool:
+    nonce = request.cookies.get(LOGIN_COOKIE)
+    value = unsign(LOGIN_CSRF_PURPOSE, token)
+    return bool(nonce and value and hmac.compare_digest(nonce, value))
+
+
+# --- The session cookie --------------------------------------------------------------------
+
+
+def set_session_cookie(request: Request, response: Response, cookie: str) -> None:
+    # No max_age: the cookie goes with the browser; the server ends the session sooner
+    # (bot.review.sessions: 30 idle minutes, 12 hours in all).
+    response.set_cookie(
+        SESSION_COOKIE, cookie, path=COOKIE_PATH, httponly=True, samesite="lax",
+        secure=is_https(request),
+    )  # fmt: skip
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="lax",
+        secure=is_https(request),
+    )  # fmt: skip
