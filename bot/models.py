@@ -171,6 +171,13 @@ class Pep(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Approved by the designated teacher (shown as "reviewed").
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Sent back to the child with a question for the bot to ask next time.
+    returned_question: Mapped[str | None] = mapped_column(Text)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    returned_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 
     child: Mapped[Child] = relationship(back_populates="peps")
     answers: Mapped[list[Answer]] = relationship(
@@ -195,8 +202,35 @@ class Answer(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # The designated teacher's "for the PEP" wording; `text` (the child's) is never changed
+    # by staff. Each change is kept in AnswerWordingEdit.
+    teacher_wording: Mapped[str | None] = mapped_column(Text)
 
     pep: Mapped[Pep] = relationship(back_populates="answers")
+
+
+class AnswerWordingEdit(Base):
+    """One change to an answer's teacher wording: the history the review page shows."""
+
+    __tablename__ = "answer_wording_edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    wording: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PepComment(Base):
+    """A staff comment on a PEP's child's voice."""
+
+    __tablename__ = "pep_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pep_id: Mapped[int] = mapped_column(ForeignKey("peps.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Invite(Base):
@@ -280,6 +314,9 @@ class SafeguardingConcern(Base):
     alerted_message_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Set when the DSL closes the concern; a later disclosure then opens a new one.
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    acknowledgement_note: Mapped[str | None] = mapped_column(Text)
+    action_taken: Mapped[str | None] = mapped_column(Text)
 
     pep: Mapped[Pep | None] = relationship()
     school: Mapped[School | None] = relationship()
