@@ -49,6 +49,16 @@ def normalise_code(text: str) -> str:
     return "".join(text.split()).replace("-", "").upper()
 
 
+#: A link token pasted into a chat: 43 base64url characters (32 random bytes).
+LINK_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
+
+
+def secrets_in(message: str) -> list[str]:
+    """Every code-shaped or link-token-shaped piece of a message (to look up, not to trust)."""
+    codes = [(m.group(1) + m.group(2)).upper() for m in INVITE_CODE_RE.finditer(message)]
+    return codes + LINK_TOKEN_RE.findall(message)
+
+
 def find_code(message: str) -> str | None:
     """The normalised invite code inside `message`, if there is one."""
     match = INVITE_CODE_RE.search(message)

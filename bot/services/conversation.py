@@ -7,6 +7,7 @@ and a child who comes back finds their answers there.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,6 +128,33 @@ def link_invite_conversation(
         )
         pep = redeem_invite(session, secret, conversation)
         return _linked(session, pep), conversation
+
+
+class TypedSecret(enum.Enum):
+    """What a code-shaped piece of a chat message turned out to be."""
+
+    invite = "invite"  # a real code or link token: keep it out of the engine and the store
+    not_invite = "not_invite"  # the child's own words, e.g. "maths4me"
+    unchecked = "unchecked"  # the client is throttled: not looked up, kept as words
+
+
+def typed_secret(candidates: list[str], *, client: str) -> TypedSecret:
+    """Whether a message in a linked chat holds an invite code or link token.
+
+    Looking codes up answers a question a guesser would like answered, so it is throttled
+    like redeeming: a code-shaped word that is no invite counts as a refused attempt, and
+    over the limit nothing is looked up.
+    """
+    if not candidates:
+        return TypedSecret.not_invite
+    throttle = invite_throttle()
+    if not throttle.allowed(client):
+        return TypedSecret.unchecked
+    with session_scope() as session:
+        if any(find_invite(session, c) is not None for c in candidates):
+            return TypedSecret.invite
+    throttle.refused(client)
+    return TypedSecret.not_invite
 
 
 def still_linked(conversation_id: str) -> bool:

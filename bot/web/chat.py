@@ -26,15 +26,22 @@ from fastapi.templating import Jinja2Templates
 from bot.engine_client import (
     NOT_SAVED_MESSAGE,
     START_MESSAGE,
+    BotMessage,
     EngineUnavailable,
     as_typed_text,
     send_to_engine,
 )
 from bot.keys import sign, unsign
-from bot.services.conversation import link_invite_conversation, still_linked
+from bot.security import secrets_in
+from bot.services.conversation import (
+    TypedSecret,
+    link_invite_conversation,
+    still_linked,
+    typed_secret,
+)
 from bot.services.invites import REFUSED_MESSAGE, InviteError, InviteFailure
 from bot.settings import REPO_ROOT
-from bot.web.http import client_address
+from bot.web.http import client_address, from_our_own_page
 from bot.web.http import is_https as _is_https
 from bot.web.progress import PepView, pep_view
 from bot.web.sessions import (
@@ -64,6 +71,10 @@ FINISHED_MESSAGE = (
     "To carry on later, open your link or type your code again."
 )
 SENT_MESSAGE = "Thank you! Your answers have already been sent to your designated teacher."
+CODE_IN_CHAT_MESSAGE = (
+    "That looks like a code. You don't need it here: you're already in your chat, and I "
+    "haven't kept it. Please type your answer again without the code."
+)
 REVOKED_SESSION_MESSAGE = (
     "This chat has been closed because a new code was made for you. "
     "Please ask your teacher for it. Everything you said has been saved."
@@ -217,7 +228,7 @@ async def start_form(request: Request) -> Response:
     if len(body) > START_FORM_MAX_BYTES:
         return _start_page(request, 413, error_title=REFUSED_TITLE, error=REFUSED_MESSAGE)
     form = parse_qs(body.decode("utf-8", "replace"))
-    if not _start_form_ok(request, form):
+    if not (from_our_own_page(request) and _start_form_ok(request, form)):
         return _start_page(request, 403, error_title="Please try again", error=STALE_FORM_MESSAGE)
     secret = (form.get("link") or form.get("code") or [""])[0]
     return await _redeem(request, secret)
@@ -330,6 +341,10 @@ async def send(request: Request, session: Session) -> dict[str, Any]:
                     413, "too_long", "That's too long to send. Please make it shorter."
                 )
             shown, to_engine = text, as_typed_text(text)
+            if await _holds_an_invite(request, text):
+                # Never into the engine or the store: the chat is linked already.
+                new = session.add_turn(None, [BotMessage(CODE_IN_CHAT_MESSAGE)])
+                return await _reply(session, new)
         else:
             raise _api_error(400, "empty", "Please type something first.")
         try:
@@ -338,6 +353,14 @@ async def send(request: Request, session: Session) -> dict[str, Any]:
             raise _api_error(503, "not_sent", NOT_SAVED_MESSAGE) from None
         new = session.add_turn(shown, replies)
     return await _reply(session, new)
+
+
+async def _holds_an_invite(request: Request, text: str) -> bool:
+    candidates = secrets_in(text)
+    if not candidates:
+        return False
+    verdict = await asyncio.to_thread(typed_secret, candidates, client=client_address(request))
+    return verdict == TypedSecret.invite
 
 
 async def security_headers(

@@ -27,3 +27,21 @@ def client_address(request: Request) -> str:
         if forwarded:
             return "web:" + forwarded
     return "web:" + (request.client.host if request.client else "unknown")
+
+
+def from_our_own_page(request: Request) -> bool:
+    """Whether a form post came from one of our own pages, as the browser tells it.
+
+    A page on another port or subdomain of the same site can set cookies for ours (cookies
+    are not kept apart by port), so a CSRF cookie alone does not prove where a post came
+    from. Browsers say it in Sec-Fetch-Site and Origin; tools that send neither are let
+    through (they cannot ride a child's cookies anyway).
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    host = request.headers.get("host", "")
+    return origin.lower() in (f"http://{host}".lower(), f"https://{host}".lower())

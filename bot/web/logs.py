@@ -5,11 +5,31 @@ from __future__ import annotations
 import logging
 import re
 
-_CHAT_PATH = re.compile(r"/chat(?:/(?!api/|start\b|finished\b)[^\s?\"]+|\?[^\s\"]*)")
+# The chat's own fixed paths are kept (without any query string); any other path under
+# /chat, in any case, may hold a code or link token and is redacted whole.
+_FIXED = frozenset(
+    {
+        "/chat",
+        "/chat/start",
+        "/chat/finished",
+        "/chat/api/history",
+        "/chat/api/start",
+        "/chat/api/send",
+        "/chat/api/finish",
+    }
+)
+_CHAT_PATH = re.compile(r"/chat[^\s\"]*", re.IGNORECASE)
+
+
+def _scrub(match: re.Match[str]) -> str:
+    path, _, query = match.group(0).partition("?")
+    if path in _FIXED:
+        return path + ("?[redacted]" if query else "")
+    return "/chat[redacted]"
 
 
 def redact(text: str) -> str:
-    return _CHAT_PATH.sub("/chat[redacted]", text)
+    return _CHAT_PATH.sub(_scrub, text)
 
 
 class RedactChatPaths(logging.Filter):

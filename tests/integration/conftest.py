@@ -85,7 +85,7 @@ def app_url(stack: Stack) -> Iterator[str]:
         "app",
         [
             str(APP_PYTHON), "-m", "uvicorn", "bot.web.app:app",
-            "--host", "127.0.0.1", "--port", str(port),
+            "--host", "127.0.0.1", "--port", str(port), "--no-proxy-headers",
         ],
         {**stack.env, "APP_BASE_URL": f"http://127.0.0.1:{port}"},
         stack.work,

@@ -17,6 +17,7 @@ from bot.engine_client import (
     EngineUnavailable,
 )
 from bot.models import AnsweredBy, Invite, Pep
+from bot.security import secrets_in
 from bot.services.answers import record_answer, submit_voice
 from bot.services.conversation import link_conversation
 from bot.services.invites import REFUSED_MESSAGE, THROTTLED_MESSAGE, issue_invite
@@ -368,3 +369,78 @@ def test_access_log_paths_lose_invite_codes() -> None:
     assert redact("/chat/api/history") == "/chat/api/history"
     assert redact("/chat/start") == "/chat/start"
     assert redact("/chat/finished") == "/chat/finished"
+    # Query strings on fixed paths, other cases and link tokens go too.
+    for line in (
+        "GET /chat/start?code=K7QM-4TXP HTTP/1.1",
+        "GET /chat/api/history?code=K7QM4TXP HTTP/1.1",
+        "GET /CHAT/K7QM-4TXP HTTP/1.1",
+        "GET /chat/link/K7QMabcdefghijklmnopqrstuvwxyz0123456789_-A HTTP/1.1",
+    ):
+        assert "K7QM" not in redact(line), line
+    assert redact("GET /chat/start?code=x HTTP/1.1") == "GET /chat/start?[redacted] HTTP/1.1"
+
+
+def test_a_code_typed_in_the_chat_never_reaches_the_engine(web: None, fake: FakeEngine) -> None:
+    _pep_id, invite = new_invite_for_pep()
+    c = started(invite.code, fake)
+    sent = len(fake.sent)
+    for typed in (
+        f"my code is {invite.code.lower().replace('-', ' ')}",
+        invite.code,
+        f"here {invite.link_token}",
+    ):
+        reply = c.post("/chat/api/send", json={"text": typed}, headers=CSRF).json()
+        assert [m["text"] for m in reply["messages"]] == [chat.CODE_IN_CHAT_MESSAGE]
+        assert len(fake.sent) == sent
+        assert all(
+            invite.code not in m["text"] for m in c.get("/chat/api/history").json()["messages"]
+        )
+    # Another child's code is kept out too (it is somebody's key, whatever chat it is typed in).
+    _other_pep, other_code = new_pep()
+    reply = c.post("/chat/api/send", json={"text": other_code}, headers=CSRF).json()
+    assert [m["text"] for m in reply["messages"]] == [chat.CODE_IN_CHAT_MESSAGE]
+    # Words that only look like a code are the child's answer.
+    c.post("/chat/api/send", json={"text": "maths4me is my fave"}, headers=CSRF)
+    assert fake.sent[-1][1] == "maths4me is my fave"
+
+
+def test_looking_up_typed_codes_is_throttled_like_redeeming(web: None, fake: FakeEngine) -> None:
+    _pep_id, code = new_pep()
+    c = started(code, fake)
+    limit = get_settings().invite_attempts_per_client
+    digits = "23456789"
+    for n in range(limit):
+        word = f"maths{digits[n % 8]}{digits[n // 8 % 8]}x"  # code-shaped, no invite
+        assert secrets_in(word)
+        c.post("/chat/api/send", json={"text": word}, headers=CSRF)
+    # Every code-shaped word that was no invite counted: this address may not try codes now.
+    assert redeem(client(), code).status_code == 429
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://127.0.0.1:8001"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Site": "cross-site"},
+    ],
+)
+def test_a_start_post_from_another_page_is_refused_even_with_a_token(
+    web: None, headers: dict[str, str]
+) -> None:
+    """A page on another port of the same host can plant our CSRF cookie; the browser still
+    says where the post came from."""
+    _pep_id, code = new_pep()
+    c = client()
+    form = c.get("/chat")
+    response = c.post(
+        "/chat/start", data={"csrf": csrf_from(form.text), "code": code}, headers=headers
+    )
+    assert response.status_code == 403
+    same = c.post(
+        "/chat/start",
+        data={"csrf": csrf_from(form.text), "code": code},
+        headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert same.status_code == 303
