@@ -9,6 +9,7 @@ A's history.
 from __future__ import annotations
 
 import re
+import sqlite3
 import uuid
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 from bot import db
 from bot.models import SafeguardingConcern
+from bot.web.chat import CODE_IN_CHAT_MESSAGE
 from tests.integration.stack import Stack
 
 pytestmark = pytest.mark.engine
@@ -112,3 +114,27 @@ def test_a_then_b_then_a_on_one_tablet(stack: Stack, app_url: str) -> None:
             select(SafeguardingConcern).where(SafeguardingConcern.pep_id.in_([pep_a, pep_b]))
         ).all()
         assert [c.pep_id for c in concerns] == [pep_a]
+
+
+def test_a_code_typed_into_the_web_chat_is_kept_out_of_the_engine(
+    stack: Stack, app_url: str
+) -> None:
+    """Children often type their code again once in: it must not land in the tracker store
+    or in their answers (a backup would otherwise hold a live key to their chat)."""
+    pep_id, code = stack.new_pep()
+    with httpx.Client(base_url=app_url, follow_redirects=False, timeout=90) as browser:
+        messages = open_link(browser, code)
+        to_a_typed_question(browser, messages)
+        typed = f"my code is {code.lower().replace('-', ' ')}"
+        reply = post(browser, "/chat/api/send", {"text": typed})["messages"]
+        assert [m["text"] for m in reply] == [CODE_IN_CHAT_MESSAGE]
+        post(browser, "/chat/api/send", {"text": "art and football"})
+    with sqlite3.connect(stack.work / "tracker.db") as tracker:
+        data = [row[0] for row in tracker.execute("SELECT data FROM events")]
+    assert any("art and football" in d for d in data)
+    for variant in (code, code.replace("-", ""), code.lower().replace("-", " ")):
+        assert not any(variant in d for d in data)
+    assert saved_texts(stack, pep_id) >= {"art and football"}
+    assert not any(
+        code.replace("-", "") in t.upper().replace(" ", "") for t in saved_texts(stack, pep_id)
+    )
