@@ -129,12 +129,33 @@ def list_concerns(session: Session, viewer: Viewer) -> list[ConcernSummary]:
     return summaries
 
 
+@dataclass(frozen=True)
+class ConcernMessageWords:
+    """One message of a concern as the child sent it (for the DSL's page)."""
+
+    created_at: datetime
+    category: str
+    question_key: str | None
+    words: str
+
+
 def concern_words(session: Session, viewer: Viewer, concern_id: int) -> str:
     """The child's words, for the school's DSL or an admin; audited either way.
 
     A refusal is audited as "concern.view_denied" in the caller's transaction,
     so a caller that rolls back on AccessDenied loses that record.
     """
+    messages = concern_messages(session, viewer, concern_id)
+    if len(messages) == 1:
+        return messages[0].words
+    return _with_times([(m.created_at, m.words) for m in messages])
+
+
+def concern_messages(
+    session: Session, viewer: Viewer, concern_id: int
+) -> list[ConcernMessageWords]:
+    """Every message of the concern in order, each with its time, category and question:
+    the same check and the same audit records as `concern_words`."""
     query = _visible(select(SafeguardingConcern), viewer).where(
         SafeguardingConcern.id == concern_id
     )
@@ -158,19 +179,29 @@ def concern_words(session: Session, viewer: Viewer, concern_id: int) -> str:
             "only the school's Designated Safeguarding Lead or an administrator "
             "can read what the child said"
         )
-    messages = session.execute(
-        select(ConcernMessage.created_at, ConcernMessage.words)
-        .where(ConcernMessage.concern_id == concern_id)
-        .order_by(ConcernMessage.id)
-    ).all()
-    if messages:
-        words = _with_times([(m.created_at, m.words) for m in messages])
-    else:  # a concern recorded before messages were kept separately
-        stored = session.scalar(
-            select(SafeguardingConcern.words).where(SafeguardingConcern.id == concern_id)
-        )
-        assert stored is not None
-        words = stored
+    messages = [
+        ConcernMessageWords(*m)
+        for m in session.execute(
+            select(
+                ConcernMessage.created_at,
+                ConcernMessage.category,
+                ConcernMessage.question_key,
+                ConcernMessage.words,
+            )
+            .where(ConcernMessage.concern_id == concern_id)
+            .order_by(ConcernMessage.id)
+        ).all()
+    ]
+    if not messages:  # a concern recorded before messages were kept separately
+        stored = session.execute(
+            select(
+                SafeguardingConcern.created_at,
+                SafeguardingConcern.category,
+                SafeguardingConcern.question_key,
+                SafeguardingConcern.words,
+            ).where(SafeguardingConcern.id == concern_id)
+        ).one()
+        messages = [ConcernMessageWords(*stored)]
     record_event(
         session,
         viewer.actor,
@@ -181,7 +212,7 @@ def concern_words(session: Session, viewer: Viewer, concern_id: int) -> str:
         concern_id=concern_id,
     )
     session.flush()
-    return words
+    return messages
 
 
 def _with_times(messages: Sequence[tuple[datetime, str]]) -> str:

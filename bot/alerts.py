@@ -224,8 +224,9 @@ What the child was told:
 The child's own words are not in this email, because email is forwarded and
 stored outside PEP Voice. The school's DSL and PEP Voice administrators can
 read them (each reading is recorded):
-- in PEP Voice: {base}/dsl/concerns/{facts.concern_id} (coming soon);
-- now, on the PEP Voice server:
+- in PEP Voice, after logging in:
+    {base}/review/concerns/{facts.concern_id}
+- or on the PEP Voice server:
     python -m bot concern show {facts.concern_id} --as <your email>
 
 You are receiving this because {_WHY.get(recipients.kind, "")}

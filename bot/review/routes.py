@@ -18,12 +18,13 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.models import Child, School
+from bot.models import Child, Pep, School
 from bot.review import accounts, auth
 from bot.review.auth import Staff
-from bot.review.scope import StaffContext, audit, children_query, transaction
+from bot.review.scope import StaffContext, audit, children_query, peps_query, transaction
 from bot.review.sessions import create_session, end_session, lookup_session
 from bot.services import record_event
+from bot.services.dashboard import dashboard_for
 from bot.settings import REPO_ROOT
 from bot.web.http import client_address
 
@@ -169,13 +170,25 @@ def home(request: Request, ctx: Staff) -> Response:
             .with_only_columns(Child.id, Child.first_name, Child.year_group, School.name)
             .order_by(School.name, Child.first_name, Child.id)
         ).all()
+        # Each child's latest PEP (by meeting date): the link to its child's voice page.
+        latest_pep = dict(
+            session.execute(
+                peps_query(ctx)
+                .with_only_columns(Pep.child_id, Pep.id)
+                .order_by(Pep.meeting_date, Pep.id)
+            ).all()
+        )
         audit(
             session, ctx, "child.listed",
             school_id=None if ctx.all_schools else ctx.school_id, children=len(rows),
         )  # fmt: skip
+        dashboard = dashboard_for(session, ctx)
     children = [
         {"id": r.id, "first_name": r.first_name, "year": year_name(r.year_group),
-         "school": r.name}
+         "school": r.name, "pep_id": latest_pep.get(r.id)}
         for r in rows
     ]  # fmt: skip
-    return render(request, "review/home.html", ctx, school_name=school_name, children=children)
+    return render(
+        request, "review/home.html", ctx, school_name=school_name, children=children,
+        dashboard=dashboard,
+    )  # fmt: skip

@@ -28,7 +28,7 @@ from fastapi import HTTPException
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from bot.access import Viewer, visible_concerns
+from bot.access import SUMMARY_ROLES, Viewer, visible_concerns
 from bot.db import get_sessionmaker
 from bot.models import Child, Pep, Role, SafeguardingConcern
 from bot.services import record_event
@@ -74,6 +74,11 @@ class StaffContext:
     @property
     def role_label(self) -> str:
         return ROLE_LABELS[self.role]
+
+    @property
+    def sees_concerns(self) -> bool:
+        """May know that safeguarding concerns exist (bot.access: their summaries)."""
+        return self.role in SUMMARY_ROLES
 
     @property
     def viewer(self) -> Viewer:

@@ -39,11 +39,13 @@ from bot.access import AccessDenied, Viewer, viewer_for_email
 from bot.alerts import UK
 from bot.models import (
     Answer,
+    AnswerWordingEdit,
     AuditEvent,
     Child,
     ConcernMessage,
     Invite,
     Pep,
+    PepComment,
     PepStatus,
     Role,
     SafeguardingConcern,
@@ -127,6 +129,14 @@ def _delete_pep_rows(session: Session, held: _Holdings) -> Counts:
         "concerns": _deleted(
             session, delete(SafeguardingConcern).where(SafeguardingConcern.id.in_(concerns))
         ),
+        # The review's wording history and comments (issue 10) before the answers and PEPs.
+        "answer_wording_edits": _deleted(
+            session,
+            delete(AnswerWordingEdit).where(
+                AnswerWordingEdit.answer_id.in_(select(Answer.id).where(Answer.pep_id.in_(peps)))
+            ),
+        ),
+        "pep_comments": _deleted(session, delete(PepComment).where(PepComment.pep_id.in_(peps))),
         "answers": _deleted(session, delete(Answer).where(Answer.pep_id.in_(peps))),
         "invites": _deleted(session, delete(Invite).where(Invite.pep_id.in_(peps))),
         "telegram_chats": _deleted(

@@ -11,6 +11,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from bot.db import session_scope
+from bot.review import children_pages, concern_pages, voice_pages
+from bot.review import dashboard_pages as review_dashboard_pages
 from bot.review import routes as review_routes
 from bot.settings import REPO_ROOT, get_settings
 from bot.telegram import webhook as telegram_webhook
@@ -29,6 +31,11 @@ app = FastAPI(
 app.include_router(chat.router)
 app.include_router(telegram_webhook.router)
 app.include_router(review_routes.router)
+app.include_router(children_pages.router)
+app.include_router(review_dashboard_pages.router)
+app.include_router(concern_pages.router)
+app.include_router(concern_pages.email_link_router)
+app.include_router(voice_pages.router)
 app.mount("/static", StaticFiles(directory=REPO_ROOT / "bot" / "static"), name="static")
 app.middleware("http")(chat.security_headers)
 # Outermost, so no handler or middleware reads a body over its route's limit.

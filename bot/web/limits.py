@@ -25,6 +25,13 @@ LIMITS: dict[str, int] = {
     "/chat/start": 2 * KIB,
     # Telegram updates are small; a message is at most 4,096 characters.
     "/telegram/webhook": 256 * KIB,
+    # Staff review forms (the login form's fields are far smaller), and the children's CSV
+    # import: a file of at most 200 KB (bot.services.child_import) with its form fields.
+    "/review/": 16 * KIB,
+    "/review/children/import": 256 * KIB,
+    # A DSL's acknowledgement: two boxes of 3,000 characters (bot.services.concerns), each
+    # character up to 9 bytes form-encoded.
+    "/review/concerns/": 64 * KIB,
 }
 DEFAULT_LIMIT = 4 * KIB
 

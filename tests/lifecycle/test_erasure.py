@@ -19,9 +19,10 @@ from bot.models import (
     Invite,
     Pep,
     SafeguardingConcern,
+    StaffUser,
     TelegramChat,
 )
-from bot.services import directory
+from bot.services import directory, review
 from bot.services.lifecycle import erase_child
 from bot.settings import get_settings
 
@@ -42,6 +43,8 @@ DISCLOSURE = "my stepdad Grimsditch locks me in the shed"
 OTHER_NAME, OTHER_WORDS = "Bartholomew", "I built a Snorkelwhistle robot in science"
 OTHER_DISCLOSURE = "a man called Vexborough follows me home"
 TRACES = ("perpetua", "quillfeather", "grimsditch")
+# The teacher's review of the erased child's voice (issue 10): only in the app's database.
+REVIEW_TRACES = ("zephyrine", "mumblecrust")
 OTHER_TRACES = ("bartholomew", "snorkelwhistle", "vexborough")
 
 
@@ -75,10 +78,18 @@ def test_erasure_leaves_no_trace_and_spares_the_other_child(
     session: Session, tracker: Tracker
 ) -> None:
     child, other = _children(session, tracker)
+    dt = session.scalars(select(StaffUser).where(StaffUser.email == "dt@oak.example")).one()
+    answer = session.scalars(select(Answer).where(Answer.pep_id == child.pep_ids[0])).first()
+    assert answer is not None
+    review.set_teacher_wording(session, answer, "Zephyrine: wording for the PEP", dt.id)
+    review.set_teacher_wording(session, answer, "Zephyrine again, the second wording", dt.id)
+    review.add_comment(session, answer.pep, "Ask about Mumblecrust next time", dt.id)
     connection = session.connection()
     for word in (*TRACES, *OTHER_TRACES):  # the search finds what is there
         assert matches_in_database(connection, word), word
         assert tracker.count_matches(word), word
+    for word in REVIEW_TRACES:
+        assert matches_in_database(connection, word), word
     before_keys = tracker.keys()
     assert {*child.senders, child.prelink_sender} <= before_keys
 
@@ -87,6 +98,8 @@ def test_erasure_leaves_no_trace_and_spares_the_other_child(
     assert counts == {
         "concern_messages": 1,
         "concerns": 1,
+        "answer_wording_edits": 2,
+        "pep_comments": 1,
         "answers": 4,
         "invites": 3,
         "telegram_chats": 1,
@@ -100,6 +113,8 @@ def test_erasure_leaves_no_trace_and_spares_the_other_child(
     for word in TRACES:
         assert matches_in_database(connection, word) == {}, word
         assert tracker.count_matches(word) == 0, word
+    for word in REVIEW_TRACES:
+        assert matches_in_database(connection, word) == {}, word
     # Rasa itself no longer finds the conversations; the other child's are all there.
     assert tracker.keys() == before_keys - {*child.senders, child.prelink_sender}
     for word in OTHER_TRACES:
@@ -120,7 +135,7 @@ def test_erasure_leaves_no_trace_and_spares_the_other_child(
     assert event.detail["pep_ids"] == child.pep_ids
     assert event.detail["answers"] == 4
     text = json.dumps(event.detail).lower()
-    assert not any(word in text for word in (*TRACES, "hamster", "stepdad"))
+    assert not any(word in text for word in (*TRACES, *REVIEW_TRACES, "hamster", "stepdad"))
 
 
 def test_an_admin_may_erase_a_child_without_concerns(session: Session, tracker: Tracker) -> None:

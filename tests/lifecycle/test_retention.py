@@ -150,6 +150,8 @@ def test_retention_boundaries(session: Session, tracker: Tracker) -> None:
     assert counts == {
         "concern_messages": 1,
         "concerns": 1,
+        "answer_wording_edits": 0,
+        "pep_comments": 0,
         "answers": 2,
         "invites": 2,
         "telegram_chats": 1,

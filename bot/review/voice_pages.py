@@ -1,0 +1,188 @@
+"""The child's voice review page: one PEP's answers, the teacher's wording, comments,
+approve, send back with a question, history, downloads.
+
+    GET  /review/peps/{pep_id}                              the page (pep.viewed)
+    POST /review/peps/{pep_id}/answers/{answer_id}/wording  the teacher's wording (pep.edited)
+    POST /review/peps/{pep_id}/comments                     add a comment
+    POST /review/peps/{pep_id}/approve                      approve (a submitted PEP only)
+    POST /review/peps/{pep_id}/return                       send back with a question
+    GET  /review/peps/{pep_id}/export.{pdf,docx,txt,json}   download (pep.exported)
+
+Scoped through bot.review.scope: another school's PEP is a 404 on every route, and the
+Virtual School (read-only) gets a 403 on every POST. The child's words are shown verbatim and
+always escaped (Jinja2 autoescape); the services (bot.services.review) never change them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import Answer, Pep
+from bot.questions import METADATA_KEYS
+from bot.review.auth import Staff, check_csrf
+from bot.review.routes import ReviewRoute, render, year_name
+from bot.review.scope import OutOfScope, StaffContext, pep_or_404, peps_query, transaction
+from bot.services import review
+from bot.services.voice_document import UK, build_voice_document, long_date
+from bot.services.voice_export import export_voice
+
+router = APIRouter(prefix="/review", route_class=ReviewRoute)
+
+#: Download extensions and the export format each gives.
+EXPORTS: Final[dict[str, str]] = {"pdf": "pdf", "docx": "docx", "txt": "text", "json": "json"}
+EXPORT_NAMES: Final[dict[str, str]] = {
+    "pdf": "PDF",
+    "docx": "Word (DOCX)",
+    "txt": "Plain text for an ePEP form",
+    "json": "JSON",
+}
+#: What a page says after a form worked (`?done=...`).
+DONE: Final[dict[str, str]] = {
+    "wording": "Your wording is saved. The child's own words are unchanged.",
+    "unchanged": "The wording was already like that: nothing changed.",
+    "comment": "Your comment is added.",
+    "approved": "The child's voice is approved.",
+    "returned": "Sent back. The bot will ask the child your question next time they talk.",
+}
+
+
+def when(moment: datetime) -> str:
+    """ "14 March 2030 at 10:05" in England."""
+    local = moment.astimezone(UK)
+    return f"{long_date(local.date())} at {local:%H:%M}"
+
+
+def _page(
+    request: Request, ctx: StaffContext, session: Session, pep: Pep, *, done: str | None = None,
+    error: str | None = None, status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    doc = build_voice_document(session, pep.id)
+    answer_ids = dict(
+        session.execute(select(Answer.question_key, Answer.id).where(Answer.pep_id == pep.id)).all()
+    )
+    context: dict[str, Any] = {
+        "pep": pep,
+        "doc": doc,
+        "child": pep.child,
+        "year": year_name(pep.child.year_group),
+        "meeting": long_date(pep.meeting_date),
+        "status": review.status_label(pep),
+        "submitted": pep.status.value == "submitted",
+        "answer_ids": answer_ids,
+        "comments": review.comments(session, pep),
+        "history": review.history(session, pep),
+        "exports": EXPORT_NAMES,
+        "done": DONE.get(done or ""),
+        "error": error,
+        "when": when,
+        "long_date": long_date,
+        "limits": {
+            "wording": review.WORDING_MAX,
+            "comment": review.COMMENT_MAX,
+            "question": review.QUESTION_MAX,
+        },
+    }
+    return render(request, "review/voice_pep.html", ctx, status_code, **context)
+
+
+def _back(pep_id: int, done: str, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/review/peps/{pep_id}?done={done}{anchor}", status_code=303)
+
+
+@router.get("/peps/{pep_id}", response_class=HTMLResponse)
+def voice_page(request: Request, ctx: Staff, pep_id: int, done: str | None = None) -> Response:
+    with transaction(ctx) as session:
+        pep = pep_or_404(session, ctx, pep_id)
+        return _page(request, ctx, session, pep, done=done)
+
+
+Editor = Annotated[StaffContext, Depends(check_csrf)]
+
+
+@router.post("/peps/{pep_id}/answers/{answer_id}/wording", response_class=HTMLResponse)
+def save_wording(
+    request: Request, ctx: Editor, pep_id: int, answer_id: int,
+    wording: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    with transaction(ctx) as session:
+        pep = pep_or_404(session, ctx, pep_id, purpose="edit")
+        answer = session.scalar(
+            select(Answer).where(
+                Answer.id == answer_id,
+                Answer.pep_id == pep.id,
+                Answer.question_key.not_in(METADATA_KEYS),
+            )
+        )
+        if answer is None:
+            raise OutOfScope("answer", answer_id)
+        try:
+            changed = review.set_teacher_wording(session, answer, wording, ctx.staff_id)
+        except review.ReviewError as refusal:
+            return _page(request, ctx, session, pep, error=refusal.message, status_code=400)
+    return _back(pep_id, "wording" if changed else "unchanged", f"#answer-{answer_id}")
+
+
+@router.post("/peps/{pep_id}/comments", response_class=HTMLResponse)
+def save_comment(
+    request: Request, ctx: Editor, pep_id: int, comment: Annotated[str, Form()] = ""
+) -> Response:
+    with transaction(ctx) as session:
+        pep = pep_or_404(session, ctx, pep_id, purpose="edit")
+        try:
+            review.add_comment(session, pep, comment, ctx.staff_id)
+        except review.ReviewError as refusal:
+            return _page(request, ctx, session, pep, error=refusal.message, status_code=400)
+    return _back(pep_id, "comment", "#comments")
+
+
+@router.post("/peps/{pep_id}/approve", response_class=HTMLResponse)
+def approve(request: Request, ctx: Editor, pep_id: int) -> Response:
+    with transaction(ctx) as session:
+        pep = pep_or_404(session, ctx, pep_id, purpose="edit")
+        try:
+            review.approve(session, pep, ctx.staff_id)
+        except review.ReviewError as refusal:
+            return _page(request, ctx, session, pep, error=refusal.message, status_code=400)
+    return _back(pep_id, "approved")
+
+
+@router.post("/peps/{pep_id}/return", response_class=HTMLResponse)
+def send_back(
+    request: Request, ctx: Editor, pep_id: int, question: Annotated[str, Form()] = ""
+) -> Response:
+    with transaction(ctx) as session:
+        pep = pep_or_404(session, ctx, pep_id, purpose="edit")
+        try:
+            review.return_to_child(session, pep, question, ctx.staff_id)
+        except review.ReviewError as refusal:
+            return _page(request, ctx, session, pep, error=refusal.message, status_code=400)
+    return _back(pep_id, "returned")
+
+
+@router.get("/peps/{pep_id}/export.{ext}")
+def download(ctx: Staff, pep_id: int, ext: str) -> Response:
+    fmt = EXPORTS.get(ext)
+    with transaction(ctx) as session:
+        pep = session.scalar(peps_query(ctx).where(Pep.id == pep_id))
+        if pep is None:
+            raise OutOfScope("pep", pep_id)
+        if fmt is None:
+            raise HTTPException(404, "Not found")
+        # Audited by export_voice as pep.exported (the format and counts, never words).
+        export = export_voice(
+            session, pep.id, fmt, ctx.actor, school_id=None if ctx.all_schools else ctx.school_id
+        )
+    return Response(
+        export.content,
+        media_type=export.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
