@@ -298,8 +298,21 @@ def subject_access(
                         "tags": list(a.tags),
                         "first_answered_at": _iso(a.created_at),
                         "last_changed_at": _iso(a.updated_at),
+                        "teacher_wording": a.teacher_wording,
                     }
                     for a in answers
+                ],
+                # What staff wrote about the child's voice is about the child too.
+                "reviewed_at": _iso(pep.reviewed_at),
+                "returned_question": pep.returned_question,
+                "returned_at": _iso(pep.returned_at),
+                "staff_comments": [
+                    {"text": c.text, "written_at": _iso(c.created_at)}
+                    for c in session.scalars(
+                        select(PepComment)
+                        .where(PepComment.pep_id == pep.id)
+                        .order_by(PepComment.created_at, PepComment.id)
+                    )
                 ],
                 "invites": [
                     {

@@ -197,3 +197,21 @@ def test_a_child_with_no_conversations(session: Session, tracker: Tracker) -> No
     document = subject_access(session, child.id, requested_by="admin@elm.example")
     assert document["peps"] == [] and document["conversations"] == []
     assert document["safeguarding_concerns"]["count"] == 0
+
+
+def test_what_staff_wrote_about_the_child_is_included(session: Session, tracker: Tracker) -> None:
+    from bot.models import Answer, Pep, StaffUser
+    from bot.services import review
+
+    child = _child(session, tracker)
+    pep = session.get(Pep, child.pep_ids[0])
+    assert pep is not None
+    staff = session.scalars(select(StaffUser).where(StaffUser.email == "dt@oak.example")).one()
+    answer = session.scalars(select(Answer).where(Answer.pep_id == pep.id)).first()
+    assert answer is not None
+    review.set_teacher_wording(session, answer, "Enjoys looking after a pet", staff.id)
+    review.add_comment(session, pep, "Ask about the trampoline club", staff.id)
+    document = subject_access(session, child.child_id, requested_by="dt@oak.example")
+    pep_doc = document["peps"][0]
+    assert "Enjoys looking after a pet" in [a["teacher_wording"] for a in pep_doc["answers"]]
+    assert [c["text"] for c in pep_doc["staff_comments"]] == ["Ask about the trampoline club"]
