@@ -15,6 +15,7 @@ always escaped (Jinja2 autoescape); the services (bot.services.review) never cha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Final
 
@@ -128,41 +129,60 @@ def save_wording(
     return _back(pep_id, "wording" if changed else "unchanged", f"#answer-{answer_id}")
 
 
+def _edit_pep(
+    request: Request,
+    ctx: StaffContext,
+    pep_id: int,
+    act: Callable[[Session, Pep], object],
+    notice: str,
+    anchor: str = "",
+) -> Response:
+    """One review action on a PEP: done and back to the page, or the page with why not."""
+    with transaction(ctx) as session:
+        pep = pep_or_404(session, ctx, pep_id, purpose="edit")
+        try:
+            act(session, pep)
+        except review.ReviewError as refusal:
+            return _page(request, ctx, session, pep, error=refusal.message, status_code=400)
+    return _back(pep_id, notice, anchor)
+
+
 @router.post("/peps/{pep_id}/comments", response_class=HTMLResponse)
 def save_comment(
     request: Request, ctx: Editor, pep_id: int, comment: Annotated[str, Form()] = ""
 ) -> Response:
-    with transaction(ctx) as session:
-        pep = pep_or_404(session, ctx, pep_id, purpose="edit")
-        try:
-            review.add_comment(session, pep, comment, ctx.staff_id)
-        except review.ReviewError as refusal:
-            return _page(request, ctx, session, pep, error=refusal.message, status_code=400)
-    return _back(pep_id, "comment", "#comments")
+    return _edit_pep(
+        request,
+        ctx,
+        pep_id,
+        lambda session, pep: review.add_comment(session, pep, comment, ctx.staff_id),
+        "comment",
+        "#comments",
+    )
 
 
 @router.post("/peps/{pep_id}/approve", response_class=HTMLResponse)
 def approve(request: Request, ctx: Editor, pep_id: int) -> Response:
-    with transaction(ctx) as session:
-        pep = pep_or_404(session, ctx, pep_id, purpose="edit")
-        try:
-            review.approve(session, pep, ctx.staff_id)
-        except review.ReviewError as refusal:
-            return _page(request, ctx, session, pep, error=refusal.message, status_code=400)
-    return _back(pep_id, "approved")
+    return _edit_pep(
+        request,
+        ctx,
+        pep_id,
+        lambda session, pep: review.approve(session, pep, ctx.staff_id),
+        "approved",
+    )
 
 
 @router.post("/peps/{pep_id}/return", response_class=HTMLResponse)
 def send_back(
     request: Request, ctx: Editor, pep_id: int, question: Annotated[str, Form()] = ""
 ) -> Response:
-    with transaction(ctx) as session:
-        pep = pep_or_404(session, ctx, pep_id, purpose="edit")
-        try:
-            review.return_to_child(session, pep, question, ctx.staff_id)
-        except review.ReviewError as refusal:
-            return _page(request, ctx, session, pep, error=refusal.message, status_code=400)
-    return _back(pep_id, "returned")
+    return _edit_pep(
+        request,
+        ctx,
+        pep_id,
+        lambda session, pep: review.return_to_child(session, pep, question, ctx.staff_id),
+        "returned",
+    )
 
 
 @router.get("/peps/{pep_id}/export.{ext}")
