@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import hmac
-import secrets
 from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
@@ -31,6 +30,7 @@ from bot.keys import sign, unsign
 from bot.models import Role
 from bot.review.scope import StaffContext
 from bot.review.sessions import lookup_session
+from bot.web.form_csrf import PreSessionForm
 from bot.web.http import is_https
 
 SESSION_COOKIE = "pepvoice_staff"
@@ -39,6 +39,7 @@ COOKIE_PATH = "/review"
 CSRF_FIELD = "csrf"
 CSRF_PURPOSE = "review-csrf"
 LOGIN_CSRF_PURPOSE = "review-login"
+LOGIN_FORM = PreSessionForm(LOGIN_COOKIE, LOGIN_CSRF_PURPOSE, COOKIE_PATH)
 STALE_FORM_MESSAGE = "That page was out of date. Please go back, reload it and try again."
 LOGIN_PATH = "/review/login"
 
@@ -112,7 +113,7 @@ def csrf_token(request: Request) -> str | None:
         return sign(CSRF_PURPOSE, secret)
     nonce = getattr(request.state, "login_nonce", None)
     if isinstance(nonce, str):
-        return sign(LOGIN_CSRF_PURPOSE, nonce)
+        return LOGIN_FORM.token(nonce)
     return None
 
 
@@ -137,26 +138,18 @@ async def check_csrf(request: Request, ctx: Staff) -> StaffContext:
 
 
 def login_csrf_nonce(request: Request) -> str:
-    """The login form's nonce: the browser's cookie if it has a sound one, else a new one
-    (the page must then set it with `set_login_cookie`)."""
-    nonce = request.cookies.get(LOGIN_COOKIE) or ""
-    if not (20 <= len(nonce) <= 64 and nonce.replace("-", "").replace("_", "").isalnum()):
-        nonce = secrets.token_urlsafe(24)
+    """The login form's nonce (the page must then set it with `set_login_cookie`)."""
+    nonce = LOGIN_FORM.nonce(request)
     request.state.login_nonce = nonce
     return nonce
 
 
 def set_login_cookie(request: Request, response: Response, nonce: str) -> None:
-    response.set_cookie(
-        LOGIN_COOKIE, nonce, path=COOKIE_PATH, httponly=True, samesite="strict",
-        secure=is_https(request),
-    )  # fmt: skip
+    LOGIN_FORM.keep(request, response, nonce)
 
 
 def login_csrf_ok(request: Request, token: str) -> bool:
-    nonce = request.cookies.get(LOGIN_COOKIE)
-    value = unsign(LOGIN_CSRF_PURPOSE, token)
-    return bool(nonce and value and hmac.compare_digest(nonce, value))
+    return LOGIN_FORM.posted_ok(request, token)
 
 
 # --- The session cookie --------------------------------------------------------------------

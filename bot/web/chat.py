@@ -12,9 +12,7 @@ the bot itself offered. No message text is ever logged.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -31,7 +29,6 @@ from bot.engine_client import (
     as_typed_text,
     send_to_engine,
 )
-from bot.keys import sign, unsign
 from bot.security import secrets_in
 from bot.services.conversation import (
     TypedSecret,
@@ -41,7 +38,8 @@ from bot.services.conversation import (
 )
 from bot.services.invites import REFUSED_MESSAGE, InviteError, InviteFailure
 from bot.settings import REPO_ROOT
-from bot.web.http import client_address, from_our_own_page
+from bot.web.form_csrf import PreSessionForm
+from bot.web.http import client_address
 from bot.web.http import is_https as _is_https
 from bot.web.progress import PepView, pep_view
 from bot.web.sessions import (
@@ -85,6 +83,7 @@ REFUSED_TITLE = "That didn't work"
 THROTTLED_TITLE = "Please wait a little"
 #: The start form's CSRF cookie: random, set by the page that shows the form.
 START_COOKIE = "pepvoice_start"
+START_FORM = PreSessionForm(START_COOKIE, "start-form", "/chat")
 START_FORM_MAX_BYTES = 2048
 
 
@@ -124,23 +123,11 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
 
 def _start_page(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
     """The code form (or, with `secret`, a page with only a Start button), with a fresh
-    CSRF token for its POST: the token is the signature of a random value kept in a cookie,
-    so only a page we served can post the form."""
-    nonce = request.cookies.get(START_COOKIE) or ""
-    if not (20 <= len(nonce) <= 64 and nonce.replace("-", "").replace("_", "").isalnum()):
-        nonce = secrets.token_urlsafe(24)
-    response = _page(request, "start.html", status_code, csrf=sign("start-form", nonce), **context)
-    response.set_cookie(
-        START_COOKIE, nonce, path="/chat", httponly=True, samesite="strict",
-        secure=_is_https(request),
-    )  # fmt: skip
+    CSRF token for its POST (bot.web.form_csrf)."""
+    nonce = START_FORM.nonce(request)
+    response = _page(request, "start.html", status_code, csrf=START_FORM.token(nonce), **context)
+    START_FORM.keep(request, response, nonce)
     return response
-
-
-def _start_form_ok(request: Request, form: dict[str, list[str]]) -> bool:
-    nonce = request.cookies.get(START_COOKIE)
-    signed = unsign("start-form", (form.get("csrf") or [""])[0])
-    return bool(nonce and signed and hmac.compare_digest(nonce, signed))
 
 
 def _finished_page(request: Request, title: str, message: str) -> HTMLResponse:
@@ -228,7 +215,7 @@ async def start_form(request: Request) -> Response:
     if len(body) > START_FORM_MAX_BYTES:
         return _start_page(request, 413, error_title=REFUSED_TITLE, error=REFUSED_MESSAGE)
     form = parse_qs(body.decode("utf-8", "replace"))
-    if not (from_our_own_page(request) and _start_form_ok(request, form)):
+    if not START_FORM.posted_ok(request, (form.get("csrf") or [""])[0]):
         return _start_page(request, 403, error_title="Please try again", error=STALE_FORM_MESSAGE)
     secret = (form.get("link") or form.get("code") or [""])[0]
     return await _redeem(request, secret)
