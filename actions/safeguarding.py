@@ -23,7 +23,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.answer_form import save_answer, screen_and_save
 from actions.disclosure import pass_on
-from bot.check_reply import yes_or_no
+from bot.check_reply import carries_on, yes_or_no
 from bot.services.disclosure_flow import fingerprint, is_repeat, state_from_slots
 from bot.services.safeguarding import CLASSIFIER_CATEGORY, report_disclosure_for_conversation
 from pep_nlp.disclosure_policy import Route, route_for
@@ -91,6 +91,13 @@ class ActionHandleDisclosure(Action):  # type: ignore[misc]  # rasa-sdk ships no
         finding = screen_finding(message)
         category = finding.category if finding else CLASSIFIER_CATEGORY
         if tracker.get_slot("after_disclosure") and tracker.get_slot("paused"):
+            if finding is None and carries_on(words):
+                # "carry on" typed instead of tapped: the answer to the offer, not more to tell.
+                return [
+                    SlotSet("paused", False),
+                    SlotSet("after_disclosure", False),
+                    SlotSet("resume_form", True),
+                ]
             return await _pass_on(dispatcher, tracker, words, category, question)
         earlier = state_from_slots(None, 0, tracker.get_slot("flagged_fingerprints"))
         if is_repeat(fingerprint(words), earlier.fingerprints):

@@ -206,3 +206,26 @@ async def test_yes_with_more_keeps_both_messages_in_one_concern(committed_db: En
             "nobody at home talks to me",
             reply,
         ]
+
+
+async def test_carry_on_typed_after_a_disclosure_carries_on_and_passes_nothing_on(
+    committed_db: Engine,
+) -> None:
+    """The offer's button is "Carry on"; a child who types it is answering the offer, not
+    telling more, while anything else said then is passed on as before."""
+    linked_pep(committed_db, "d-carry")
+    paused = {"answered_by": "child", "after_disclosure": True, "paused": True,
+              "disclosure_question": "hard"}  # fmt: skip
+    for typed in ("carry on", "Cary on plz", "ok keep going"):
+        events, said = await _run(
+            ActionHandleDisclosure(), "d-carry", typed, intent="inform", slots=dict(paused)
+        )
+        assert said == []
+        assert _slots(events) == {"paused": False, "after_disclosure": False, "resume_form": True}
+    assert _concerns(committed_db) == []
+    events, said = await _run(
+        ActionHandleDisclosure(), "d-carry", "carry on he hit me again", intent="inform",
+        slots=dict(paused), message_id="m-more",
+    )  # fmt: skip
+    assert said[0] == "utter_disclosure_followup"
+    assert len(_concerns(committed_db)) == 1

@@ -142,3 +142,19 @@ def test_a_plain_control_phrase_still_works(stack: Stack, control: str) -> None:
     stack.say(sender, "Just me")
     stack.texts(sender, control)
     assert stack.answers(pep_id)["feeling_now"].skipped
+
+
+def test_carry_on_typed_after_a_disclosure_goes_back_to_the_question(stack: Stack) -> None:
+    pep_id, code = stack.new_pep(year_group=9)
+    sender = f"carry-{uuid.uuid4().hex}"
+    stack.start(sender, code)
+    stack.say(sender, "Just me")  # next: how they feel about school
+    first = stack.texts(sender, STAY_AWAY)
+    assert first[-1] == "Would you like to carry on with the questions, or stop for now?"
+    replies = stack.texts(sender, "cary on")
+    assert not any("pass this on" in r or "passed that on" in r for r in replies)
+    assert replies[-1].startswith("How do you feel about school right now?")
+    stack.answer(sender, "its ok")
+    (concern,) = _concerns(stack, pep_id)
+    assert _messages(stack, concern.id) == [STAY_AWAY]
+    assert stack.answers(pep_id)["feeling_now"].text == "its ok"
