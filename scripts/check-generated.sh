@@ -5,7 +5,9 @@
 set -euo pipefail
 corpora="$(cd "$(dirname "$0")/../.." && pwd)/shared/data/spelling"
 if [ ! -d "$corpora" ]; then
-  echo "error: the spelling corpora are missing ($corpora); generated data cannot be checked" >&2
+  echo "error: the spelling corpora are missing ($corpora); generated data cannot be checked." >&2
+  echo "       Clone the repository beside shared/ (as CI does), or link it there:" >&2
+  echo "       ln -s /path/to/shared \"$(dirname "$(dirname "$corpora")")\"" >&2
   exit 1
 fi
 PYTHONWARNINGS=ignore .venv/engine/bin/python bench/make_misspellings.py --check
