@@ -23,7 +23,7 @@ def test_the_demo_child_is_answered_sent_and_seeded_once(world: World) -> None:
     assert answers["going_well"].text == DEMO_ANSWERS["going_well"][0]
     assert any(tag.startswith("support:") for tag in answers["help_wanted"].tags)
 
-    page = unescape(logged_in(world.dt_a).get(f"/review/peps/{pep.id}").text)
+    page = unescape(logged_in(world.dt_b).get(f"/review/peps/{pep_id}").text)
     assert "i got moved up in reading and i read a hole chapter book" in page
     assert "Robin" in page
 
