@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from bot.access import AccessDenied, concern_words, list_concerns, viewer_for_email
 from bot.alerts import UK, deliver_pending_alerts
 from bot.db import migrate, session_scope
+from bot.db_errors import describe as describe_database_error
 from bot.models import Child, Pep, PepStatus, Role
 from bot.phases import parse_year_group, year_group_label
 from bot.private_files import make_private
@@ -530,11 +531,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except DBAPIError as exc:
-        # The driver message can quote row values, so show only its first line.
-        first_line = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-        print(
-            f"database error: {first_line} (has `python -m bot migrate` been run?)",
-            file=sys.stderr,
-        )
+        # What really happened (busy, not migrated, cannot open), never row values.
+        message = describe_database_error(exc, get_settings().database_url)
+        print(f"error: {message}", file=sys.stderr)
         return 1
     return 0

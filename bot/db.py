@@ -15,6 +15,12 @@ from bot.settings import REPO_ROOT, get_settings
 
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
 
+#: How long a SQLite connection waits for another process's write lock before "database is
+#: locked". Every transaction takes the lock (BEGIN IMMEDIATE, below) and holds it for
+#: milliseconds (docs/benchmarks.md, "Review pages while children answer"), so this is only
+#: reached when something holds it far longer: then say so (bot.db_errors), not hang.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
 _engine: Engine | None = None
 _sessionmaker: sessionmaker[Session] | None = None
 
@@ -34,9 +40,10 @@ def make_engine(url: str) -> Engine:
         # (rolled-back test sessions) and transactional DDL do not work.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # The timeout first: switching a new file to WAL needs the lock too.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
