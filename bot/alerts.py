@@ -223,11 +223,8 @@ What the child was told:
 
 The child's own words are not in this email, because email is forwarded and
 stored outside PEP Voice. The school's DSL and PEP Voice administrators can
-read them (each reading is recorded):
-- in PEP Voice, after logging in:
+read them in PEP Voice, after logging in (each reading is recorded):
     {base}/review/concerns/{facts.concern_id}
-- or on the PEP Voice server:
-    python -m bot concern show {facts.concern_id} --as <your email>
 
 You are receiving this because {_WHY.get(recipients.kind, "")}
 """
@@ -464,7 +461,7 @@ def deliver_pending_alerts() -> PendingResult:
     if abandoned:
         logger.error(
             "%d safeguarding concern(s) reached %d alert attempts and are no longer "
-            "emailed; see `python -m bot concerns --as <admin email>`",
+            "emailed; an admin sees them at /review/concerns",
             abandoned,
             settings.alert_max_attempts,
         )

@@ -1,5 +1,10 @@
 """Admin command line: `python -m bot <command>` or `pepvoice <command>`.
 
+For the administrators of the server: schools, staff, imports, the scheduled jobs, and the
+data lifecycle. Staff read children's records and concerns in the review app (/review),
+after logging in. What a command does to or reads of a child's record is audited as
+"cli:<operating-system user>" (ACTOR).
+
 Each command is one transaction: a refused command writes nothing.
 Refusals print one line on stderr and exit with status 2.
 """
@@ -10,6 +15,7 @@ import argparse
 import getpass
 import json
 import os
+import pwd
 import secrets
 import sys
 from collections.abc import Callable, Sequence
@@ -21,8 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from bot.access import AccessDenied, concern_words, list_concerns, viewer_for_email
-from bot.alerts import UK, deliver_pending_alerts
+from bot.access import AccessDenied
+from bot.alerts import deliver_pending_alerts
 from bot.db import migrate, session_scope
 from bot.db_errors import describe as describe_database_error
 from bot.models import Child, Pep, PepStatus, Role
@@ -32,10 +38,24 @@ from bot.services import ServiceError, lifecycle, record_event
 from bot.services import directory as dirsvc
 from bot.services.export import export_child_voice
 from bot.services.invites import NewInvite, new_invite
+from bot.services.notifications import send_teacher_notices
 from bot.services.voice_export import BINARY_FORMATS, FORMATS, export_voice
 from bot.settings import get_settings
 
-ACTOR = "cli"
+
+def _os_user() -> str:
+    """Who runs the command on the server (the effective user; under sudo, who asked)."""
+    try:
+        name = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # a uid with no account, e.g. in a container
+        name = f"uid {os.geteuid()}"
+    sudo_user = os.environ.get("SUDO_USER") if os.geteuid() == 0 else None
+    return f"{name} (sudo from {sudo_user})" if sudo_user and sudo_user != name else name
+
+
+# The audit log's actor for everything done from the command line.
+ACTOR = f"cli:{_os_user()}"[:200]
+ADMIN_ONLY = "For administrators on the server (audited with your user name)"
 EXIT_REFUSED = 2
 
 DEMO_SCHOOL = "Demo Primary School"
@@ -73,7 +93,13 @@ def _positive_id(text: str) -> int:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="pepvoice", description="PEP Voice administration.")
+    parser = _Parser(
+        prog="pepvoice",
+        description=(
+            "PEP Voice administration, for administrators on the server. Staff read "
+            "children's records and safeguarding concerns in the review app (/review)."
+        ),
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("migrate", help="create or upgrade the database tables")
@@ -99,10 +125,18 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("new-invite", help="issue another invite code for a PEP")
     p.add_argument("--pep", required=True, type=_positive_id, help="PEP id")
 
-    p = sub.add_parser("list-peps", help="list PEPs")
+    p = sub.add_parser(
+        "list-peps",
+        help="list PEPs (admin only, audited)",
+        description=f"{ADMIN_ONLY}. Staff see their PEPs in the review app.",
+    )
     p.add_argument("--school")
 
-    p = sub.add_parser("export", help="a PEP's child's voice as JSON, plain text, PDF or DOCX")
+    p = sub.add_parser(
+        "export",
+        help="a PEP's child's voice as JSON, plain text, PDF or DOCX (admin only, audited)",
+        description=f"{ADMIN_ONLY}. Staff download it from the review app.",
+    )
     p.add_argument("--pep", required=True, type=_positive_id, help="PEP id")
     p.add_argument(
         "--format", choices=FORMATS, default="json", help="json (default), text, pdf or docx"
@@ -119,31 +153,39 @@ def _build_parser() -> argparse.ArgumentParser:
         "send-reminders", help="remind children on Telegram before their meeting (run by cron)"
     )
 
-    # Safeguarding concerns (bot.access, bot.alerts).
-    p = sub.add_parser("concerns", help="list the safeguarding concerns you may see")
-    p.add_argument("--as", dest="viewer", required=True, metavar="EMAIL", help="your staff email")
-    p = sub.add_parser("concern", help="read a safeguarding concern (DSL and admin only)")
-    concern_sub = p.add_subparsers(dest="concern_command", required=True, metavar="ACTION")
-    p = concern_sub.add_parser("show", help="print what the child said")
-    p.add_argument("id", type=_positive_id, help="concern id (the alert's reference)")
-    p.add_argument("--as", dest="viewer", required=True, metavar="EMAIL", help="your staff email")
+    # Safeguarding alerts (bot.alerts); the DSL reads concerns in the review app.
     sub.add_parser("send-pending-alerts", help="email every safeguarding alert not yet sent")
+    sub.add_parser(
+        "send-teacher-notices",
+        help="email designated teachers: a child sent their views, or a meeting is near "
+        "and the child has not started (run by the scheduler)",
+    )
 
     # Data lifecycle (bot.services.lifecycle).
     p = sub.add_parser(
-        "subject-access", help="everything held about a child, as JSON (subject access request)"
+        "subject-access",
+        help="everything held about a child, as JSON (subject access request; admin only)",
+        description=f"{ADMIN_ONLY}.",
     )
     p.add_argument("--child", required=True, type=_positive_id, help="child id")
-    p.add_argument("--as", dest="viewer", required=True, metavar="EMAIL", help="your staff email")
     p.add_argument(
         "--concerns-approved-by",
         metavar="DSL_EMAIL",
-        help="release safeguarding concerns: the school's DSL has approved",
+        help="release safeguarding concerns: the child's school's DSL has approved (recorded)",
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="write to a new file (mode 0600)")
-    p = sub.add_parser("erase-child", help="delete everything held about a child, for good")
+    p = sub.add_parser(
+        "erase-child",
+        help="delete everything held about a child, for good (admin only)",
+        description=f"{ADMIN_ONLY}.",
+    )
     p.add_argument("--child", required=True, type=_positive_id, help="child id")
-    p.add_argument("--as", dest="viewer", required=True, metavar="EMAIL", help="your staff email")
+    p.add_argument(
+        "--concerns-approved-by",
+        metavar="DSL_EMAIL",
+        help="a child with safeguarding concerns: the school's DSL has copied them to the "
+        "child-protection record and approves their erasure (recorded)",
+    )
     p.add_argument("--confirm", action="store_true", help="yes, erase (cannot be undone)")
     sub.add_parser("apply-retention", help="delete what the retention rules expire (run by cron)")
 
@@ -328,44 +370,6 @@ def _seed_demo_logins(session: Session) -> None:
         print(f"    {line}")
 
 
-def _cmd_concerns(session: Session, args: argparse.Namespace) -> None:
-    summaries = list_concerns(session, viewer_for_email(session, args.viewer))
-    header = ("id", "created (UK)", "category", "child", "pep", "alert")
-    rows = [
-        (
-            str(c.id),
-            f"{c.created_at.astimezone(UK):%Y-%m-%d %H:%M}",
-            c.category,
-            c.child_first_name or "(not linked)",
-            str(c.pep_id) if c.pep_id is not None else "-",
-            c.alert_status.value,
-        )
-        for c in summaries
-    ]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    if not rows:
-        print("(no concerns)")
-
-
-def _concern_show(args: argparse.Namespace) -> int:
-    # Own transaction: a refused read is still committed to the audit log.
-    refusal: AccessDenied | None = None
-    with session_scope() as session:
-        viewer = viewer_for_email(session, args.viewer)
-        try:
-            words = concern_words(session, viewer, args.id)
-        except AccessDenied as exc:
-            refusal = exc
-    if refusal is not None:
-        print(f"error: {refusal}", file=sys.stderr)
-        return EXIT_REFUSED
-    print(f"concern {args.id}: the child's words (this reading has been recorded)")
-    print(words)
-    return 0
-
-
 def _send_pending_alerts(_args: argparse.Namespace) -> int:
     result = deliver_pending_alerts()
     print(
@@ -373,6 +377,15 @@ def _send_pending_alerts(_args: argparse.Namespace) -> int:
         f"past the attempt limit: {result.abandoned}"
     )
     return 0 if result.unsent == result.abandoned == 0 else 1
+
+
+def _send_teacher_notices(_args: argparse.Namespace) -> int:
+    result = send_teacher_notices()
+    print(
+        f"teacher notices sent: {result.sent}; not sent (retried next run): {result.failed}; "
+        f"waiting for a designated teacher: {result.no_recipient}"
+    )
+    return 0 if result.failed == 0 else 1
 
 
 def _send_reminders(_args: argparse.Namespace) -> int:
@@ -405,7 +418,7 @@ def _subject_access(args: argparse.Namespace) -> int:
             document = lifecycle.subject_access(
                 session,
                 args.child,
-                requested_by=args.viewer,
+                actor=ACTOR,
                 include_concerns_approved_by=args.concerns_approved_by,
             )
         except AccessDenied as exc:
@@ -439,7 +452,9 @@ def _erase_child(args: argparse.Namespace) -> int:
     refusal: AccessDenied | None = None
     with session_scope() as session:
         try:
-            counts = lifecycle.erase_child(session, args.child, requested_by=args.viewer)
+            counts = lifecycle.erase_child(
+                session, args.child, actor=ACTOR, concerns_approved_by=args.concerns_approved_by
+            )
         except AccessDenied as exc:
             refusal = exc
     if refusal is not None:
@@ -488,8 +503,8 @@ def _set_password(args: argparse.Namespace) -> int:
 
 # Commands that manage their own transactions.
 _OWN_TRANSACTION: dict[str, Callable[[argparse.Namespace], int]] = {
-    "concern": _concern_show,
     "send-pending-alerts": _send_pending_alerts,
+    "send-teacher-notices": _send_teacher_notices,
     "send-reminders": _send_reminders,
     "subject-access": _subject_access,
     "erase-child": _erase_child,
@@ -506,7 +521,6 @@ _COMMANDS: dict[str, Callable[[Session, argparse.Namespace], None]] = {
     "list-peps": _cmd_list_peps,
     "export": _cmd_export,
     "seed-demo": _cmd_seed_demo,
-    "concerns": _cmd_concerns,
     "apply-retention": _cmd_apply_retention,
 }
 

@@ -178,6 +178,11 @@ class Pep(Base):
     returned_question: Mapped[str | None] = mapped_column(Text)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     returned_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Emails to the designated teacher (bot.services.notifications): when each last went,
+    # and a sender's claim while it emails.
+    submitted_notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    teacher_reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    teacher_notice_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     child: Mapped[Child] = relationship(back_populates="peps")
     answers: Mapped[list[Answer]] = relationship(

@@ -1,22 +1,25 @@
 """Data lifecycle: subject access, erasure and retention (issue 9).
 
 Decisions (docs/security.md, "Data lifecycle"):
-- Subject access: the admin, designated teacher or DSL of the child's own school may ask.
-  Staff of another school, admins included, are refused exactly as for an unknown child id.
+- Subject access and erasure are admin work on the server (the command line): `actor` is
+  who ran it, for the audit log ("cli:<user>"). The school asks the administrator; nobody
+  names themselves with an email taken on trust.
 - Safeguarding concerns are released only when the school's DSL approves
-  (`include_concerns_approved_by`): under UK GDPR a disclosure may be withheld where releasing
-  it could cause serious harm, and the DSL makes that call. Otherwise the export counts the
-  concerns and says they are withheld pending the DSL's review; the conversation transcripts
-  that hold a disclosure and the audit records about concerns are withheld with them.
-- Erasure: the admin or DSL of the child's school. A child with safeguarding concerns only
-  by the DSL, who can read them and copy them into the school's child-protection record
-  first: erasure deletes them here for good.
+  (`include_concerns_approved_by`, recorded): under UK GDPR a disclosure may be withheld
+  where releasing it could cause serious harm, and the DSL makes that call. Otherwise the
+  export counts the concerns and says they are withheld pending the DSL's review; the
+  conversation transcripts that hold a disclosure and the audit records about concerns are
+  withheld with them.
+- Erasure deletes safeguarding concerns here for good, so a child with concerns is erased
+  only with the approval of the school's DSL (`concerns_approved_by`, recorded), who first
+  copies them into the school's child-protection record.
 - Retention (`apply_retention`, run by the scheduler): a PEP and everything about it
   `retention_days_after_meeting` after its meeting (the child with their last PEP); the
   engine's conversation of a PEP an hour after it was submitted (not at once: Rasa writes
   the rest of the turn after the submitting action returns, and would write a deleted
   tracker again whole); invites that expired or were revoked without being used; and
-  conversations linked to no PEP `unlinked_conversation_days` after their last turn.
+  conversations linked to no PEP `unlinked_conversation_days` after their last turn; and
+  staff sessions no cookie can use any more (bot.review.sessions).
 - The engine's conversations are deleted, and committed, before the app's rows are deleted
   in the caller's transaction: the invites that link them are the only way to find them. If
   the tracker store fails, nothing is deleted; if the app's transaction fails afterwards, a
@@ -35,7 +38,7 @@ from typing import Any
 from sqlalchemy import Delete, delete, or_, select
 from sqlalchemy.orm import Session
 
-from bot.access import AccessDenied, Viewer, viewer_for_email
+from bot.access import AccessDenied
 from bot.alerts import UK
 from bot.models import (
     Answer,
@@ -56,11 +59,10 @@ from bot.models import (
 )
 from bot.phases import year_group_label
 from bot.questions import BY_KEY
-from bot.services import record_event, trackers
+from bot.review.sessions import delete_expired_sessions
+from bot.services import ServiceError, record_event, trackers
 from bot.settings import get_settings
 
-SUBJECT_ACCESS_ROLES = frozenset({Role.admin, Role.designated_teacher, Role.dsl})
-ERASE_ROLES = frozenset({Role.admin, Role.dsl})
 # The engine finishes a turn well within this after the submitting action returns.
 SUBMITTED_CONVERSATION_GRACE = timedelta(hours=1)
 
@@ -148,34 +150,11 @@ def _delete_pep_rows(session: Session, held: _Holdings) -> Counts:
     return counts
 
 
-def _child_for(
-    session: Session, viewer: Viewer, child_id: int, roles: frozenset[Role], denied: str
-) -> Child:
-    """The child, if `viewer` is of the child's school and has one of `roles`.
-
-    A refusal is audited as `denied` in the caller's transaction (a caller that rolls back
-    on AccessDenied loses it; the CLI commits it).
-    """
+def _child(session: Session, child_id: int) -> Child:
     child = session.get(Child, child_id)
-    same_school = child is not None and child.school_id == viewer.school_id
-    if same_school and viewer.role in roles:
-        assert child is not None
-        return child
-    record_event(
-        session,
-        viewer.actor,
-        denied,
-        school_id=viewer.school_id,
-        viewer_id=viewer.staff_user_id,
-        child_id=child_id,
-        role=viewer.role.value,
-    )
-    session.flush()
-    if not same_school:
-        # Another school's child looks exactly like an unknown id.
-        raise AccessDenied(f"unknown child id {child_id}")
-    allowed = " or ".join(sorted(r.value for r in roles))
-    raise AccessDenied(f"your role ({viewer.role.value}) cannot do this; ask the {allowed}")
+    if child is None:
+        raise ServiceError(f"unknown child id {child_id}")
+    return child
 
 
 def _iso(moment: Any) -> str | None:
@@ -190,14 +169,32 @@ def _invite_state(invite: Invite, now: datetime) -> str:
     return "expired" if invite.expires_at <= now else "open"
 
 
-def _school_dsl(session: Session, email: str, school_id: int) -> StaffUser:
+def _school_dsl(
+    session: Session, email: str, child: Child, *, actor: str, denied: str
+) -> StaffUser:
+    """The DSL of the child's school with this email, whose approval is recorded; else
+    AccessDenied, audited as `denied` in the caller's transaction (the CLI commits it)."""
     staff = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
-    if staff is None or staff.role != Role.dsl or staff.school_id != school_id:
-        raise AccessDenied(
-            "--concerns-approved-by must be the email of the Designated Safeguarding Lead "
-            "of the child's school"
-        )
-    return staff
+    if (
+        staff is not None
+        and staff.role == Role.dsl
+        and staff.school_id == child.school_id
+        and staff.disabled_at is None
+    ):
+        return staff
+    record_event(
+        session,
+        actor,
+        denied,
+        school_id=child.school_id,
+        child_id=child.id,
+        reason="approver_not_the_schools_dsl",
+    )
+    session.flush()
+    raise AccessDenied(
+        "--concerns-approved-by must be the email of the Designated Safeguarding Lead "
+        "of the child's school"
+    )
 
 
 def _concern_documents(session: Session, concern_ids: list[int]) -> list[dict[str, Any]]:
@@ -239,21 +236,22 @@ def subject_access(
     session: Session,
     child_id: int,
     *,
-    requested_by: str,
+    actor: str,
     include_concerns_approved_by: str | None = None,
 ) -> dict[str, Any]:
-    """Everything held about one child, as a JSON-ready document; audited, without words.
+    """Everything held about one child, as a JSON-ready document; audited as `actor`
+    (the administrator), without words.
 
-    `requested_by` is the staff email of the admin, designated teacher or DSL of the child's
-    school. Safeguarding concerns are included only when `include_concerns_approved_by` is
-    the email of that school's DSL.
+    Safeguarding concerns are included only when `include_concerns_approved_by` is the
+    email of the DSL of the child's school.
     """
-    viewer = viewer_for_email(session, requested_by)
-    child = _child_for(session, viewer, child_id, SUBJECT_ACCESS_ROLES, "child.access_denied")
+    child = _child(session, child_id)
     approver = (
         None
         if include_concerns_approved_by is None
-        else _school_dsl(session, include_concerns_approved_by, child.school_id)
+        else _school_dsl(
+            session, include_concerns_approved_by, child, actor=actor, denied="child.access_denied"
+        )
     )
     release = approver is not None
     now = utcnow()
@@ -400,7 +398,7 @@ def subject_access(
     school_name = session.scalar(select(School.name).where(School.id == child.school_id))
     document = {
         "generated_at": _iso(now),
-        "requested_by": {"email": viewer.email, "role": viewer.role.value},
+        "requested_by": actor,
         "child": {
             "id": child.id,
             "first_name": child.first_name,
@@ -416,11 +414,10 @@ def subject_access(
     }
     record_event(
         session,
-        viewer.actor,
+        actor,
         "child.subject_access",
         school_id=child.school_id,
         child_id=child.id,
-        viewer_id=viewer.staff_user_id,
         peps=len(peps),
         answers=answer_count,
         invites=invite_count,
@@ -437,32 +434,41 @@ def subject_access(
     return document
 
 
-def erase_child(session: Session, child_id: int, *, requested_by: str) -> Counts:
+def erase_child(
+    session: Session, child_id: int, *, actor: str, concerns_approved_by: str | None = None
+) -> Counts:
     """Delete everything held about the child, here and in the engine; the rows deleted.
 
-    For the admin or DSL of the child's school; a child with safeguarding concerns only for
-    the DSL. Audited as `child.erased` with ids and counts.
+    Admin work, audited as `child.erased` by `actor` with ids and counts. A child with
+    safeguarding concerns only with `concerns_approved_by`, the email of the DSL of the
+    child's school (who has copied the concerns to the child-protection record).
     """
-    viewer = viewer_for_email(session, requested_by)
-    child = _child_for(session, viewer, child_id, ERASE_ROLES, "child.erase_denied")
+    child = _child(session, child_id)
     school_id = child.school_id
     pep_ids = list(session.scalars(select(Pep.id).where(Pep.child_id == child.id)))
     held = _holdings(session, pep_ids, _tracker_index())
-    if held.concern_ids and viewer.role != Role.dsl:
+    approver = (
+        None
+        if concerns_approved_by is None
+        else _school_dsl(
+            session, concerns_approved_by, child, actor=actor, denied="child.erase_denied"
+        )
+    )
+    if held.concern_ids and approver is None:
         record_event(
             session,
-            viewer.actor,
+            actor,
             "child.erase_denied",
             school_id=school_id,
-            viewer_id=viewer.staff_user_id,
             child_id=child_id,
-            role=viewer.role.value,
+            reason="concerns_need_the_dsls_approval",
             concerns=len(held.concern_ids),
         )
         session.flush()
         raise AccessDenied(
-            f"child {child_id} has safeguarding concerns: only the school's Designated "
-            "Safeguarding Lead can erase them (after copying them to the child-protection record)"
+            f"child {child_id} has safeguarding concerns, which erasure deletes for good: the "
+            "school's Designated Safeguarding Lead copies them to the child-protection record "
+            "first; then add --concerns-approved-by DSL_EMAIL"
         )
     tracker_events = trackers.delete_conversations(held.senders)
     counts = _delete_pep_rows(session, held)
@@ -471,11 +477,11 @@ def erase_child(session: Session, child_id: int, *, requested_by: str) -> Counts
     counts["conversation_events"] = tracker_events
     record_event(
         session,
-        viewer.actor,
+        actor,
         "child.erased",
         school_id=school_id,
         child_id=child_id,
-        viewer_id=viewer.staff_user_id,
+        approved_by_id=approver.id if approver is not None else None,
         pep_ids=pep_ids,
         **counts,
     )
@@ -569,6 +575,7 @@ def apply_retention(session: Session, now: datetime | None = None) -> Counts:
     counts["conversations_of_submitted_peps"] = len(finished)
     counts["unlinked_conversations"] = len(unlinked)
     counts["conversation_events"] = tracker_events
+    counts["staff_sessions"] = delete_expired_sessions(session, now)
     session.expire_all()
     if any(counts.values()):
         record_event(

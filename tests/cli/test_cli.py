@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pwd
 import re
 from datetime import date, timedelta
 
@@ -10,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from bot.cli import main
+from bot.cli import ACTOR, main
 from bot.models import AuditEvent, Base, Invite, Pep, StaffUser
 from bot.services.answers import record_answer
 from bot.services.invites import InviteError, redeem_invite
@@ -120,7 +122,9 @@ def test_happy_path(capsys: Capture, committed_db: Engine, school_child: int) ->
     assert [a["text"] for a in document["answers"]] == ['art 🎨 "mostly"\nand PE', None]
 
     with Session(committed_db) as session:
-        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.actor == "cli")).all()
+        # Audited as the command line and the operating-system user who ran it.
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.actor == ACTOR)).all()
+        assert ACTOR.startswith(f"cli:{pwd.getpwuid(os.geteuid()).pw_name}")
         assert {
             "school.created",
             "staff.created",
@@ -274,6 +278,21 @@ def test_new_invite_for_submitted_pep_refused(
 def test_help_exits_zero(capsys: Capture) -> None:
     assert main(["--help"]) == 0
     assert "add-pep" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["export", "list-peps", "subject-access", "erase-child"])
+def test_reading_a_childs_record_is_said_to_be_admin_work(capsys: Capture, command: str) -> None:
+    assert main([command, "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "For administrators on the server (audited with your user name)" in help_text
+    assert "--as" not in help_text
+
+
+@pytest.mark.parametrize(
+    "argv", [["concerns", "--as", "dsl@example.org"], ["concern", "show", "1"]]
+)
+def test_concerns_are_read_in_the_review_app_only(capsys: Capture, argv: list[str]) -> None:
+    assert "invalid choice" in refused(capsys, *argv)
 
 
 def test_unmigrated_database_explains(

@@ -22,7 +22,7 @@ from bot.models import (
     StaffUser,
     TelegramChat,
 )
-from bot.services import directory, review
+from bot.services import ServiceError, directory, review
 from bot.services.lifecycle import erase_child
 from bot.settings import get_settings
 
@@ -46,6 +46,7 @@ TRACES = ("perpetua", "quillfeather", "grimsditch")
 # The teacher's review of the erased child's voice (issue 10): only in the app's database.
 REVIEW_TRACES = ("zephyrine", "mumblecrust")
 OTHER_TRACES = ("bartholomew", "snorkelwhistle", "vexborough")
+ADMIN = "cli:admin-on-the-server"
 
 
 def _children(session: Session, tracker: Tracker) -> tuple[ChildData, ChildData]:
@@ -93,7 +94,9 @@ def test_erasure_leaves_no_trace_and_spares_the_other_child(
     before_keys = tracker.keys()
     assert {*child.senders, child.prelink_sender} <= before_keys
 
-    counts = erase_child(session, child.child_id, requested_by="dsl@oak.example")
+    counts = erase_child(
+        session, child.child_id, actor=ADMIN, concerns_approved_by="dsl@oak.example"
+    )
 
     assert counts == {
         "concern_messages": 1,
@@ -130,8 +133,10 @@ def test_erasure_leaves_no_trace_and_spares_the_other_child(
     assert session.scalar(select(func.count()).select_from(ConcernMessage)) == 1
 
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "child.erased")).one()
-    assert event.actor.startswith("staff:")
+    assert event.actor == ADMIN
     assert event.detail["child_id"] == child.child_id
+    dsl = session.scalars(select(StaffUser).where(StaffUser.email == "dsl@oak.example")).one()
+    assert event.detail["approved_by_id"] == dsl.id
     assert event.detail["pep_ids"] == child.pep_ids
     assert event.detail["answers"] == 4
     text = json.dumps(event.detail).lower()
@@ -150,43 +155,50 @@ def test_an_admin_may_erase_a_child_without_concerns(session: Session, tracker: 
         meeting=date(2030, 2, 1),
         at=NOW,
     )
-    counts = erase_child(session, child.child_id, requested_by="admin@oak.example")
+    counts = erase_child(session, child.child_id, actor=ADMIN)
     assert counts["children"] == 1 and counts["conversations"] == 2
     assert tracker.count_matches("quillfeather") == 0
 
 
-def test_only_the_dsl_may_erase_a_child_with_concerns(session: Session, tracker: Tracker) -> None:
+def test_a_child_with_concerns_needs_the_dsls_approval(session: Session, tracker: Tracker) -> None:
     child, _ = _children(session, tracker)
-    with pytest.raises(AccessDenied, match="Designated Safeguarding Lead"):
-        erase_child(session, child.child_id, requested_by="admin@oak.example")
+    with pytest.raises(AccessDenied, match="--concerns-approved-by DSL_EMAIL"):
+        erase_child(session, child.child_id, actor=ADMIN)
     assert session.get(Child, child.child_id) is not None
     assert tracker.count_matches("quillfeather") > 0  # the engine's copy untouched too
     denied = session.scalars(select(AuditEvent).where(AuditEvent.action == "child.erase_denied"))
-    assert [e.detail["concerns"] for e in denied] == [1]
+    assert [(e.actor, e.detail["concerns"]) for e in denied] == [(ADMIN, 1)]
 
 
 @pytest.mark.parametrize(
-    ("email", "message"),
-    [
-        ("dt@oak.example", "your role"),
-        ("vs@oak.example", "your role"),
-        ("admin@elm.example", "unknown child id"),
-        ("dsl@elm.example", "unknown child id"),
-        ("nobody@oak.example", "no staff user"),
-    ],
+    "approver",
+    ["dt@oak.example", "admin@oak.example", "dsl@elm.example", "nobody@oak.example"],
 )
-def test_erasure_refused(session: Session, tracker: Tracker, email: str, message: str) -> None:
+def test_only_the_schools_dsl_can_approve(
+    session: Session, tracker: Tracker, approver: str
+) -> None:
     child, _ = _children(session, tracker)
-    with pytest.raises(AccessDenied, match=message):
-        erase_child(session, child.child_id, requested_by=email)
+    with pytest.raises(AccessDenied, match="Designated Safeguarding Lead of the child's school"):
+        erase_child(session, child.child_id, actor=ADMIN, concerns_approved_by=approver)
     assert session.get(Child, child.child_id) is not None
     assert tracker.count_matches("quillfeather") > 0
+    denied = session.scalars(select(AuditEvent).where(AuditEvent.action == "child.erase_denied"))
+    assert [e.detail["reason"] for e in denied] == ["approver_not_the_schools_dsl"]
+    assert approver not in str([e.detail for e in denied])
+
+
+def test_a_disabled_dsl_cannot_approve(session: Session, tracker: Tracker) -> None:
+    child, _ = _children(session, tracker)
+    dsl = session.scalars(select(StaffUser).where(StaffUser.email == "dsl@oak.example")).one()
+    dsl.disabled_at = NOW
+    with pytest.raises(AccessDenied, match="Designated Safeguarding Lead"):
+        erase_child(session, child.child_id, actor=ADMIN, concerns_approved_by="dsl@oak.example")
 
 
 def test_unknown_child(session: Session, tracker: Tracker) -> None:
     add_schools(session)
-    with pytest.raises(AccessDenied, match="unknown child id 999"):
-        erase_child(session, 999, requested_by="dsl@oak.example")
+    with pytest.raises(ServiceError, match="unknown child id 999"):
+        erase_child(session, 999, actor=ADMIN)
 
 
 def test_no_tracker_store_yet_means_no_conversations(
@@ -195,11 +207,11 @@ def test_no_tracker_store_yet_means_no_conversations(
     add_schools(session)
     child = directory.add_child(session, OAK, NAME, 5)
     # Neither the database nor (on PostgreSQL) its table exists until the engine writes.
-    assert erase_child(session, child.id, requested_by="dsl@oak.example")["conversations"] == 0
+    assert erase_child(session, child.id, actor=ADMIN)["conversations"] == 0
     monkeypatch.setenv("TRACKER_DATABASE_URL", tracker.url + "_never_created")
     get_settings.cache_clear()
     child = directory.add_child(session, OAK, NAME, 5)
-    assert erase_child(session, child.id, requested_by="dsl@oak.example")["children"] == 1
+    assert erase_child(session, child.id, actor=ADMIN)["children"] == 1
 
 
 def test_an_unreachable_tracker_store_erases_nothing(
@@ -209,11 +221,11 @@ def test_an_unreachable_tracker_store_erases_nothing(
     monkeypatch.setenv("TRACKER_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:9/none")
     get_settings.cache_clear()
     with pytest.raises(OperationalError):
-        erase_child(session, child.child_id, requested_by="dsl@oak.example")
+        erase_child(session, child.child_id, actor=ADMIN, concerns_approved_by="dsl@oak.example")
     assert session.get(Child, child.child_id) is not None
 
 
-def test_another_schools_child_is_untouched_by_a_school_dsl(
+def test_another_schools_dsl_cannot_approve_erasing_a_child(
     session: Session, tracker: Tracker
 ) -> None:
     add_schools(session)
@@ -223,10 +235,12 @@ def test_another_schools_child_is_untouched_by_a_school_dsl(
         school=ELM,
         first_name=OTHER_NAME,
         words=OTHER_WORDS,
-        disclosure=None,
+        disclosure=OTHER_DISCLOSURE,
         meeting=date(2030, 2, 1),
         at=NOW,
     )
-    with pytest.raises(AccessDenied, match="unknown child id"):
-        erase_child(session, elm_child.child_id, requested_by="dsl@oak.example")
+    with pytest.raises(AccessDenied, match="Designated Safeguarding Lead"):
+        erase_child(
+            session, elm_child.child_id, actor=ADMIN, concerns_approved_by="dsl@oak.example"
+        )
     assert tracker.count_matches("snorkelwhistle") > 0

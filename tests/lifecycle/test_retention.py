@@ -18,8 +18,11 @@ from bot.models import (
     Invite,
     Pep,
     SafeguardingConcern,
+    StaffSession,
+    StaffUser,
     TelegramChat,
 )
+from bot.review.sessions import ABSOLUTE, IDLE, create_session
 from bot.security import keyed_hash
 from bot.services import directory
 from bot.services.answers import record_answer, submit_voice
@@ -162,6 +165,7 @@ def test_retention_boundaries(session: Session, tracker: Tracker) -> None:
         "conversations_of_submitted_peps": 1,
         "unlinked_conversations": 1,
         "conversation_events": counts["conversation_events"],
+        "staff_sessions": 0,
     }
     assert session.get(Child, a_child_id) is None
     assert session.get(Child, c_child_id) is not None
@@ -209,3 +213,27 @@ def test_nothing_to_do_without_a_tracker_store(session: Session, tracker: Tracke
     counts = apply_retention(session, now=NOW)
     assert counts["peps"] == counts["children"] == 1
     assert counts["conversation_events"] == 0
+
+
+def test_expired_staff_sessions_are_deleted(session: Session, tracker: Tracker) -> None:
+    add_schools(session)
+    staff = session.scalars(select(StaffUser).where(StaffUser.email == "dt@oak.example")).one()
+    # Idle too long; past the absolute limit; and one still in use.
+    idle = create_session(session, staff, now=NOW - IDLE - SECOND).row
+    old = create_session(session, staff, now=NOW - ABSOLUTE - SECOND).row
+    old.last_seen_at = NOW - SECOND
+    live = create_session(session, staff, now=NOW - IDLE + SECOND).row
+    session.flush()
+    ids = (idle.id, old.id, live.id)
+
+    counts = apply_retention(session, now=NOW)
+
+    assert counts["staff_sessions"] == 2
+    assert list(session.scalars(select(StaffSession.id).where(StaffSession.id.in_(ids)))) == [
+        live.id
+    ]
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "retention.applied")
+    ).one()
+    assert event.detail["staff_sessions"] == 2
+    assert apply_retention(session, now=NOW)["staff_sessions"] == 0

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.access import AccessDenied
 from bot.models import AuditEvent
+from bot.services import ServiceError
 from bot.services.lifecycle import subject_access
 from bot.settings import get_settings
 from tests.conftest import TEST_SECRET_KEY
@@ -21,6 +22,7 @@ from .conftest import ELM, NOW, OAK, ChildData, Tracker, add_schools, build_chil
 NAME, WORDS = "Perpetua", "my hamster Quillfeather loves the trampoline"
 DISCLOSURE = "my stepdad Grimsditch locks me in the shed"
 OTHER_NAME, OTHER_WORDS = "Bartholomew", "I built a Snorkelwhistle robot in science"
+ADMIN = "cli:admin-on-the-server"
 
 
 def _child(session: Session, tracker: Tracker) -> ChildData:
@@ -58,11 +60,12 @@ def _texts(document: dict[str, Any]) -> list[str]:
 
 def test_everything_but_the_concerns(session: Session, tracker: Tracker) -> None:
     child = _child(session, tracker)
-    document = subject_access(session, child.child_id, requested_by="dt@oak.example")
+    document = subject_access(session, child.child_id, actor=ADMIN)
     dumped = json.dumps(document)
 
     assert document["child"]["first_name"] == NAME
     assert document["child"]["school"] == OAK
+    assert document["requested_by"] == ADMIN
     assert [p["id"] for p in document["peps"]] == child.pep_ids
     answers = document["peps"][0]["answers"]
     assert [(a["question_key"], a["text"], a["skipped"], a["answered_by"]) for a in answers] == [
@@ -109,7 +112,7 @@ def test_concerns_released_when_the_schools_dsl_approves(
     document = subject_access(
         session,
         child.child_id,
-        requested_by="admin@oak.example",
+        actor=ADMIN,
         include_concerns_approved_by="DSL@oak.example",
     )
     concerns = document["safeguarding_concerns"]
@@ -129,36 +132,42 @@ def test_only_the_schools_dsl_can_approve(
         subject_access(
             session,
             child.child_id,
-            requested_by="dsl@oak.example",
+            actor=ADMIN,
             include_concerns_approved_by=approver,
         )
 
 
-@pytest.mark.parametrize(
-    ("email", "message"),
-    [
-        ("admin@elm.example", "unknown child id"),
-        ("dsl@elm.example", "unknown child id"),
-        ("vs@oak.example", "your role"),
-    ],
-)
-def test_refused(session: Session, tracker: Tracker, email: str, message: str) -> None:
+def test_an_unknown_child(session: Session, tracker: Tracker) -> None:
+    add_schools(session)
+    with pytest.raises(ServiceError, match="unknown child id 999"):
+        subject_access(session, 999, actor=ADMIN)
+
+
+def test_a_refused_approval_is_audited_without_the_email(
+    session: Session, tracker: Tracker
+) -> None:
     child = _child(session, tracker)
-    with pytest.raises(AccessDenied, match=message):
-        subject_access(session, child.child_id, requested_by=email)
+    with pytest.raises(AccessDenied):
+        subject_access(
+            session,
+            child.child_id,
+            actor=ADMIN,
+            include_concerns_approved_by="dsl@elm.example",
+        )
     event = session.scalars(
         select(AuditEvent).where(AuditEvent.action == "child.access_denied")
     ).one()
-    assert event.detail["child_id"] == child.child_id
+    assert (event.actor, event.detail["child_id"]) == (ADMIN, child.child_id)
+    assert "elm" not in json.dumps(event.detail)
 
 
 def test_audited_with_counts_and_no_words(session: Session, tracker: Tracker) -> None:
     child = _child(session, tracker)
-    subject_access(session, child.child_id, requested_by="dsl@oak.example")
+    subject_access(session, child.child_id, actor=ADMIN)
     subject_access(
         session,
         child.child_id,
-        requested_by="dsl@oak.example",
+        actor=ADMIN,
         include_concerns_approved_by="dsl@oak.example",
     )
     events = session.scalars(
@@ -167,6 +176,7 @@ def test_audited_with_counts_and_no_words(session: Session, tracker: Tracker) ->
         .order_by(AuditEvent.id)
     ).all()
     assert [e.detail["concerns_released"] for e in events] == [False, True]
+    assert {e.actor for e in events} == {ADMIN}
     assert events[0].detail["answers"] == 4
     assert events[0].detail["conversations"] == 3
     assert events[0].detail["conversations_withheld"] == 1
@@ -184,7 +194,7 @@ def test_a_conversation_linked_before_a_key_rotation_is_found(
     monkeypatch.setenv("SECRET_KEY", "a-new-key-after-rotation-0123456789abcdef")
     monkeypatch.setenv("PREVIOUS_SECRET_KEYS", json.dumps([TEST_SECRET_KEY]))
     get_settings.cache_clear()
-    document = subject_access(session, child.child_id, requested_by="dsl@oak.example")
+    document = subject_access(session, child.child_id, actor=ADMIN)
     assert _texts(document).count(WORDS) == 2
     assert document["safeguarding_concerns"]["count"] == 1
 
@@ -194,7 +204,7 @@ def test_a_child_with_no_conversations(session: Session, tracker: Tracker) -> No
     from bot.services import directory
 
     child = directory.add_child(session, ELM, "Ottoline", 3)
-    document = subject_access(session, child.id, requested_by="admin@elm.example")
+    document = subject_access(session, child.id, actor=ADMIN)
     assert document["peps"] == [] and document["conversations"] == []
     assert document["safeguarding_concerns"]["count"] == 0
 
@@ -211,7 +221,7 @@ def test_what_staff_wrote_about_the_child_is_included(session: Session, tracker:
     assert answer is not None
     review.set_teacher_wording(session, answer, "Enjoys looking after a pet", staff.id)
     review.add_comment(session, pep, "Ask about the trampoline club", staff.id)
-    document = subject_access(session, child.child_id, requested_by="dt@oak.example")
+    document = subject_access(session, child.child_id, actor=ADMIN)
     pep_doc = document["peps"][0]
     assert "Enjoys looking after a pet" in [a["teacher_wording"] for a in pep_doc["answers"]]
     assert [c["text"] for c in pep_doc["staff_comments"]] == ["Ask about the trampoline club"]

@@ -47,7 +47,7 @@ def test_set_password_from_stdin(
             select(AuditEvent).where(AuditEvent.action == "staff.password_set")
             .order_by(AuditEvent.id.desc())
         ).first()  # fmt: skip
-        assert event is not None and event.actor == "cli"
+        assert event is not None and event.actor.startswith("cli:")
         assert "passphrase" not in str(event.detail)
     assert login(client(), world.dt_a.email, "a fresh long passphrase").status_code == 303
 

@@ -60,7 +60,6 @@ def test_alert_email_to_the_dsls(
         "0800 1111",
         "999",
         f"/review/concerns/{concern_id}",
-        f"python -m bot concern show {concern_id} --as <your email>",
         "UK time",
         "Designated Safeguarding Lead\nfor this school",
     ):
