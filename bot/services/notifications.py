@@ -147,12 +147,20 @@ class NoticeFacts:
     school_name: str
     year_group: int
     meeting_date: date
+    sent_back: bool  # the teacher had sent it back with a question
 
 
 def facts_for(session: Session, pep_id: int) -> NoticeFacts | None:
     # Explicit columns: the child's name is never loaded to compose a notice.
     row = session.execute(
-        select(Pep.id, Child.school_id, School.name, Child.year_group, Pep.meeting_date)
+        select(
+            Pep.id,
+            Child.school_id,
+            School.name,
+            Child.year_group,
+            Pep.meeting_date,
+            Pep.returned_at.is_not(None),
+        )
         .join(Child, Child.id == Pep.child_id)
         .join(School, School.id == Child.school_id)
         .where(Pep.id == pep_id)
@@ -177,9 +185,13 @@ def compose_notice(
     link = f"{settings.app_base_url.rstrip('/')}/review/peps/{facts.pep_id}"
     if kind is NoticeKind.submitted:
         subject = "PEP Voice: a child's views are ready for you to review"
+        done = (
+            "has answered the question you sent back, and sent\ntheir views again."
+            if facts.sent_back
+            else "has finished and sent their views to school."
+        )
         opening = (
-            f"{child} (PEP meeting {meeting})\n"
-            "has finished and sent their views to school.\n\n"
+            f"{child} (PEP meeting {meeting})\n{done}\n\n"
             "Please read them, and approve them or send them back with a question,\n"
             "before the meeting. After logging in, open:"
         )

@@ -232,6 +232,10 @@ def test_sent_back_and_submitted_again_is_announced_again(
     assert send_teacher_notices(now).sent == 1
     assert len(smtp_server.inbox.messages) == 2
     assert [e.detail["kind"] for e in _notified()] == ["submitted", "submitted"]
+    assert "has finished and sent their views" in _body(smtp_server, 0)
+    assert "has answered the question you sent back, and sent\ntheir views again" in _body(
+        smtp_server, 1
+    )
 
 
 def test_old_submissions_are_not_announced(smtp_server: SmtpServer, schools: Engine) -> None:
