@@ -100,9 +100,11 @@ web-test-deps:
 	@test -x /usr/bin/pdftotext -a -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils fonts-dejavu-core; }
 	@test -f var/node/node_modules/axe-core/axe.min.js || npm install --prefix var/node --no-audit --no-fund --no-save --silent axe-core@4
 
-# Refresh the web chat screenshots in docs/ (phone 390x844 and tablet 820x1180).
+# Refresh the screenshots in docs/screenshots: the web chat (phone 390x844, tablet 820x1180)
+# and every staff review page (review-*.png: phone 390x844, desktop 1280x900, full page).
 screenshots: train web-test-deps
 	@PEP_VOICE_SCREENSHOTS=$(CURDIR)/docs/screenshots .venv/app/bin/pytest -q tests/integration/test_webchat.py
+	@PEP_VOICE_SCREENSHOTS=$(CURDIR)/docs/screenshots .venv/app/bin/pytest -q tests/review/test_chromium_walk.py
 
 test-data:
 	@scripts/validate-data.sh
