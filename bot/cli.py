@@ -36,6 +36,7 @@ from bot.phases import parse_year_group, year_group_label
 from bot.private_files import make_private
 from bot.services import ServiceError, lifecycle, record_event
 from bot.services import directory as dirsvc
+from bot.services.demo_voice import DEMO_ANSWERED_CHILD, seed_answered_child
 from bot.services.export import export_child_voice
 from bot.services.invites import NewInvite, new_invite
 from bot.services.notifications import send_teacher_notices
@@ -335,11 +336,17 @@ def _cmd_seed_demo(session: Session, _args: argparse.Namespace) -> None:
     _write_private(get_settings().var_dir / DEMO_LINK_FILE, web_link(invite) + "\n")
     print(f"demo PEP {pep.id}")
     _print_invite(invite)
+    base = get_settings().app_base_url.rstrip("/")
+    answered = seed_answered_child(session, DEMO_SCHOOL, actor=ACTOR)
+    if answered is not None:
+        print(f"created {DEMO_ANSWERED_CHILD}'s answered reflection (PEP {answered.id})")
     print("next steps:")
-    print(f"  1. talk to the bot as Sam: make chat (or type {invite.code} in the web chat)")
-    print("  2. answer a few questions, then see them with:")
-    print(f"     python -m bot export --pep {pep.id}")
-    print("  3. python -m bot list-peps")
+    print(f"  1. log in to the review app as the designated teacher ({base}/review/login):")
+    print(f"     {DEMO_ANSWERED_CHILD}'s child's voice is waiting for your review")
+    print(
+        f"  2. talk to the bot as {DEMO_CHILD}: make chat (or type {invite.code} in the web chat)"
+    )
+    print(f"     and see the answers arrive on the dashboard ({base}/review)")
     _seed_demo_logins(session)
 
 

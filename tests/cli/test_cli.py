@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.cli import ACTOR, main
-from bot.models import AuditEvent, Base, Invite, Pep, StaffUser
+from bot.models import AuditEvent, Base, Child, Invite, Pep, PepStatus, StaffUser
 from bot.services.answers import record_answer
 from bot.services.invites import InviteError, redeem_invite
 from bot.settings import Settings
@@ -152,7 +152,8 @@ def test_seed_demo_is_idempotent(
     invite_file = app_settings.var_dir / "demo-invite"
     assert invite_file.read_text().strip() == code_in(second)
     after_second = counts(committed_db)
-    for table, expected in {"schools": 1, "staff_users": 3, "children": 1, "peps": 1}.items():
+    # Sam (to chat as) and Robin (answered and sent, to review at once).
+    for table, expected in {"schools": 1, "staff_users": 3, "children": 2, "peps": 2}.items():
         assert after_second[table] == after_first[table] == expected
     assert after_second["invites"] == 2
 
@@ -163,7 +164,9 @@ def test_seed_demo_is_idempotent(
             "dsl@example.org",
             "virtual.school@example.org",
         }
-        pep = session.scalars(select(Pep)).one()
+        pep = session.scalars(select(Pep).join(Pep.child).where(Child.first_name == "Sam")).one()
+        robin = session.scalars(select(Pep).join(Pep.child).where(Child.first_name == "Robin"))
+        assert robin.one().status == PepStatus.submitted
         assert pep.meeting_date == date.today() + timedelta(days=30)
         assert (pep.child.first_name, pep.child.year_group) == ("Sam", 5)
         # Only the latest code works: the one `make run` shows.
@@ -175,13 +178,14 @@ def test_seed_demo_is_idempotent(
 def test_seed_demo_after_submission_starts_new_pep(capsys: Capture, committed_db: Engine) -> None:
     ok(capsys, "seed-demo")
     with Session(committed_db) as session, session.begin():
-        session.scalars(select(Pep)).one().status = "submitted"  # type: ignore[assignment]
+        sam = select(Pep).join(Pep.child).where(Child.first_name == "Sam")
+        session.scalars(sam).one().status = PepStatus.submitted
     out = ok(capsys, "seed-demo")
     with Session(committed_db) as session, session.begin():
         latest = session.scalars(select(Pep).order_by(Pep.id.desc())).first()
         assert latest is not None
         assert redeem_invite(session, code_in(out), "chat") is latest
-    assert counts(committed_db)["children"] == 1
+    assert counts(committed_db)["children"] == 2  # Sam (a new PEP) and Robin
 
 
 BAD_INPUT = [
