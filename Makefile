@@ -84,6 +84,7 @@ run: setup train seed
 	@echo "==> Starting the engine (it answers within about a minute), the action server and the app."
 	@echo "    Web chat for the demo child: $$(cat var/demo-link) (or type the code $$(cat var/demo-invite))"
 	@echo "    Or, in another terminal, run 'make chat' to talk to the bot here."
+	@echo "    Staff review app: $$(head -1 var/demo-logins) (demo logins in var/demo-logins)"
 	@echo "    Stop everything with Ctrl-C."
 	@.venv/app/bin/honcho start -f Procfile
 
