@@ -15,11 +15,12 @@ from bot.settings import REPO_ROOT, get_settings
 
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
 
-#: How long a SQLite connection waits for another process's write lock before "database is
-#: locked". Every transaction takes the lock (BEGIN IMMEDIATE, below) and holds it for
-#: milliseconds (docs/benchmarks.md, "Review pages while children answer"), so this is only
-#: reached when something holds it far longer: then say so (bot.db_errors), not hang.
-SQLITE_BUSY_TIMEOUT_MS = 5000
+#: How long a SQLite connection waits for the write lock before "database is locked".
+#: Every transaction takes it (BEGIN IMMEDIATE, below) for milliseconds, but waiters poll
+#: and are not served in turn: with many children saving at once a save waited over 5 s
+#: (docs/benchmarks.md, "Review pages while children answer"). A child's answer that waits
+#: is better than one lost; past this, bot.db_errors says the database is busy.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 _engine: Engine | None = None
 _sessionmaker: sessionmaker[Session] | None = None

@@ -29,9 +29,8 @@ from bot.questions import METADATA_KEYS
 from bot.review.auth import Staff, check_csrf
 from bot.review.routes import ReviewRoute, render, year_name
 from bot.review.scope import OutOfScope, StaffContext, pep_or_404, peps_query, transaction
-from bot.services import review
+from bot.services import review, voice_export
 from bot.services.voice_document import UK, build_voice_document, long_date
-from bot.services.voice_export import export_voice
 
 router = APIRouter(prefix="/review", route_class=ReviewRoute)
 
@@ -49,7 +48,9 @@ DONE: Final[dict[str, str]] = {
     "unchanged": "The wording was already like that: nothing changed.",
     "comment": "Your comment is added.",
     "approved": "The child's voice is approved.",
-    "returned": "Sent back. The bot will ask the child your question next time they talk.",
+    "returned": (
+        "Sent back. The bot will ask the child your question first, next time they talk to it."
+    ),
 }
 
 
@@ -75,6 +76,9 @@ def _page(
         "meeting": long_date(pep.meeting_date),
         "status": review.status_label(pep),
         "submitted": pep.status.value == "submitted",
+        # Approve and send back: once the child sent it, or while it is sent back.
+        "can_decide": review.can_decide(pep),
+        "question_answered": review.question_answered(pep),
         "answer_ids": answer_ids,
         "comments": review.comments(session, pep),
         "history": review.history(session, pep),
@@ -194,15 +198,19 @@ def download(ctx: Staff, pep_id: int, ext: str) -> Response:
             raise OutOfScope("pep", pep_id)
         if fmt is None:
             raise HTTPException(404, "Not found")
-        # Audited by export_voice as pep.exported (the format and counts, never words).
-        export = export_voice(
-            session, pep.id, fmt, ctx.actor, school_id=None if ctx.all_schools else ctx.school_id
-        )
+        doc = build_voice_document(session, pep.id)
+    # Laid out with the database let go: a PDF takes a good part of a second, and on SQLite
+    # every transaction holds the write lock that children's answers wait for
+    # (tests/review/test_reads_while_writing.py).
+    content = voice_export.render(doc, fmt)
+    with transaction(ctx) as session:
+        # pep.exported: the format and counts, never words. Nothing is sent unless recorded.
+        voice_export.record_export(session, doc, ctx.actor, fmt)
     return Response(
-        export.content,
-        media_type=export.media_type,
+        content,
+        media_type=voice_export.MEDIA_TYPES[fmt],
         headers={
-            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Content-Disposition": f'attachment; filename="{voice_export.filename(doc, fmt)}"',
             "Cache-Control": "no-store",
         },
     )
