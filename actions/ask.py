@@ -7,15 +7,18 @@ would say the same thing twice, so the question is not repeated then.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.answer_form import previous_action
-from bot.questions import QUESTIONS
+from bot.questions import QUESTIONS, TEACHER_QUESTION
+from bot.services.conversation import teacher_question_for
 
 
 class AskQuestion(Action, ABC):  # type: ignore[misc]  # rasa-sdk ships no type stubs
@@ -37,5 +40,33 @@ class AskQuestion(Action, ABC):  # type: ignore[misc]  # rasa-sdk ships no type 
 
 
 ASK_ACTIONS = {
-    q.key: type(f"AskQuestion_{q.key}", (AskQuestion,), {"key": q.key}) for q in QUESTIONS
+    q.key: type(f"AskQuestion_{q.key}", (AskQuestion,), {"key": q.key})
+    for q in QUESTIONS
+    if q.key != TEACHER_QUESTION
 }
+
+#: Asked if the question was withdrawn while the child's chat was open (the teacher approved).
+NO_QUESTION_FALLBACK = "Is there anything else you'd like to tell your teacher?"
+
+
+class ActionAskTeacherQuestion(Action):  # type: ignore[misc]
+    """The designated teacher's own question, read from the store each time it is asked (it
+    may be replaced while a chat is open): a kind opening, then the question as they wrote it,
+    as plain text (bot.services.teacher_question.shown_to_child). After "help" only the
+    question is repeated: the simpler wording does not contain it."""
+
+    def name(self) -> str:
+        return f"action_ask_{TEACHER_QUESTION}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            question = await asyncio.to_thread(teacher_question_for, tracker.sender_id)
+        except SQLAlchemyError:
+            question = None
+        if previous_action(tracker) != "action_help":
+            dispatcher.utter_message(response=f"utter_ask_{TEACHER_QUESTION}")
+        shown = f"\u201c{question}\u201d" if question else NO_QUESTION_FALLBACK
+        dispatcher.utter_message(text=shown)
+        return []

@@ -3,6 +3,11 @@
 The app's channels redeem the child's code or link themselves (bot.services.conversation,
 throttled) and then send "/start": the engine never sees a code, so none is kept in its
 tracker store. This action only reads which PEP the conversation is linked to.
+
+It also runs when a child writes after sending their voice: the store decides. A voice the
+designated teacher sent back with a question is open again, so the child carries on at that
+question; one still sent is answered "already sent", and the chat is left unlinked, so every
+later message asks the store again (a question sent back tomorrow is met at once).
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.answer_form import SKIPPED
 from bot.phases import Phase
-from bot.questions import questions_for
-from bot.services.conversation import LinkedPep, linked_conversation
+from bot.questions import TEACHER_QUESTION, questions_for
+from bot.services.conversation import LinkedPep, already_sent, linked_conversation
 
 #: What to say to a conversation that is not linked: a hello gets a hello and the question
 #: for a code (a channel links a code typed next); anything else is told a code is needed.
@@ -44,6 +49,8 @@ def slots_from_store(linked: LinkedPep, year_group_plan: list[str]) -> list[Even
         if key in linked.answered:
             text = linked.answered[key]
             events.append(SlotSet(key, SKIPPED if text is None else text))
+        elif key == TEACHER_QUESTION:  # a reply in the tracker to an earlier question
+            events.append(SlotSet(key, None))
     return events
 
 
@@ -56,15 +63,20 @@ class ActionLinkInvite(Action):  # type: ignore[misc]  # rasa-sdk ships no type 
     ) -> list[EventType]:
         try:
             linked = await asyncio.to_thread(linked_conversation, tracker.sender_id)
+            sent = linked is None and await asyncio.to_thread(already_sent, tracker.sender_id)
         except SQLAlchemyError:
             dispatcher.utter_message(response="utter_save_failed")
             return [SlotSet("pep_linked", False)]
+        if sent:
+            dispatcher.utter_message(response="utter_already_sent")
+            return [SlotSet("pep_linked", False), SlotSet("submitted", True)]
         if linked is None:
             intent = str((tracker.latest_message.get("intent") or {}).get("name"))
             for response in NOT_LINKED_RESPONSES.get(intent, ["utter_not_linked"]):
                 dispatcher.utter_message(response=response)
             return [SlotSet("pep_linked", False)]
-        plan = [q.key for q in questions_for(linked.year_group, linked.previous)]
+        questions = questions_for(linked.year_group, linked.previous, returned=linked.returned)
+        plan = [q.key for q in questions]
         if linked.answered:
             dispatcher.utter_message(response="utter_welcome_back")
         else:

@@ -40,15 +40,27 @@ class Question:
     max_year: int = YEAR_13
     follows_up: str | None = None  # asked only if the last PEP has an answer to this key
     tags: bool = False  # tag school subjects and kinds of support in the answer
+    # Asked only when the designated teacher sent the child's voice back with a question.
+    returned_only: bool = False
 
-    def asked_of(self, year_group: int, previous: Iterable[str]) -> bool:
+    def asked_of(self, year_group: int, previous: Iterable[str], returned: bool = False) -> bool:
         if not self.min_year <= year_group <= self.max_year:
+            return False
+        if self.returned_only and not returned:
             return False
         return self.follows_up is None or self.follows_up in previous
 
 
 QUESTIONS: tuple[Question, ...] = (
     Question("answered_by", Section.start, "Who answered"),
+    # First, so a child whose voice was sent back meets the teacher's question at once. Its
+    # wording is the teacher's own (peps.returned_question), asked by actions/ask.py.
+    Question(
+        "teacher_question",
+        Section.start,
+        "My answer to my teacher's question",
+        returned_only=True,
+    ),
     Question("feeling_now", Section.start, "How I feel about school now"),
     Question(
         "followup_get_better_at",
@@ -104,14 +116,22 @@ QUESTIONS: tuple[Question, ...] = (
 BY_KEY = {q.key: q for q in QUESTIONS}
 #: Keys whose answer is a choice recorded on each answer, not a child's-voice answer itself.
 METADATA_KEYS = frozenset({"answered_by"})
+#: The answer to the question the designated teacher sent back (bot.services.teacher_question).
+TEACHER_QUESTION = "teacher_question"
 #: Last time's answers that the next PEP follows up.
 FOLLOWED_UP = frozenset(q.follows_up for q in QUESTIONS if q.follows_up)
 
 
-def questions_for(year_group: int, previous: Iterable[str] = ()) -> list[Question]:
-    """The questions for a child in this year group, in the order they are asked."""
+def questions_for(
+    year_group: int, previous: Iterable[str] = (), *, returned: bool = False
+) -> list[Question]:
+    """The questions for a child in this year group, in the order they are asked.
+
+    `returned`: the designated teacher sent the child's voice back with a question, so the
+    teacher's question is among them (whether it still needs an answer is the store's to say).
+    """
     previous = frozenset(previous)
-    return [q for q in QUESTIONS if q.asked_of(year_group, previous)]
+    return [q for q in QUESTIONS if q.asked_of(year_group, previous, returned)]
 
 
 def sections_for(questions: Iterable[Question]) -> list[Section]:

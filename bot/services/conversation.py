@@ -17,9 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope
-from bot.models import AnsweredBy, Pep
+from bot.models import Answer, AnsweredBy, Pep, PepStatus, utcnow
 from bot.phases import Phase
-from bot.questions import BY_KEY, FOLLOWED_UP, SECTION_TITLES, Section, questions_for
+from bot.questions import (
+    BY_KEY,
+    FOLLOWED_UP,
+    SECTION_TITLES,
+    TEACHER_QUESTION,
+    Section,
+    questions_for,
+)
 from bot.services.answers import record_answer, submit_voice
 from bot.services.invites import (
     ConversationLinkedElsewhere,
@@ -31,6 +38,7 @@ from bot.services.invites import (
     redeem_invite,
 )
 from bot.services.tagging import tags_for
+from bot.services.teacher_question import answers_current_question, reply_of, shown_to_child
 from bot.services.throttle import invite_throttle
 
 #: How many characters of last time's answer are quoted back to the child.
@@ -49,6 +57,9 @@ class LinkedPep:
     answered: dict[str, str | None]  # question key -> text (None when skipped)
     answered_by: AnsweredBy | None
     previous: dict[str, str]  # last PEP's answers that this one follows up
+    # The designated teacher sent the voice back with a question: it is in the plan, and in
+    # `answered` only once the child replied to it (bot.services.teacher_question).
+    returned: bool = False
 
 
 def _linked_pep(session: Session, conversation_id: str) -> Pep:
@@ -74,15 +85,24 @@ def _previous_answers(session: Session, pep: Pep) -> dict[str, str]:
     }
 
 
+def _answered(pep: Pep) -> list[Answer]:
+    """The PEP's answers that count now: a reply to a question the teacher has since replaced
+    (or withdrawn) does not answer the question now sent back."""
+    reply = reply_of(pep.answers)
+    stale = reply is not None and not answers_current_question(pep, reply)
+    return [a for a in pep.answers if not (stale and a is reply)]
+
+
 def _linked(session: Session, pep: Pep) -> LinkedPep:
     latest = max(pep.answers, key=lambda a: a.updated_at, default=None)
     return LinkedPep(
         pep_id=pep.id,
         phase=pep.child.phase,
         year_group=pep.child.year_group,
-        answered={a.question_key: a.text for a in pep.answers},
+        answered={a.question_key: a.text for a in _answered(pep)},
         answered_by=latest.answered_by if latest else None,
         previous=_previous_answers(session, pep),
+        returned=pep.returned_at is not None,
     )
 
 
@@ -170,12 +190,30 @@ def linked_conversation(conversation_id: str) -> LinkedPep | None:
         return None if pep is None else _linked(session, pep)
 
 
+def already_sent(conversation_id: str) -> bool:
+    """The conversation's PEP has been sent to school (and not sent back since)."""
+    with session_scope() as session:
+        pep = pep_for_conversation(session, conversation_id, include_submitted=True)
+        return pep is not None and pep.status == PepStatus.submitted
+
+
+def teacher_question_for(conversation_id: str) -> str | None:
+    """The question the designated teacher sent back, as the child is shown it; None if the
+    conversation is unlinked or no question is sent back (say it was withdrawn meanwhile)."""
+    with session_scope() as session:
+        pep = pep_for_conversation(session, conversation_id)
+        if pep is None or pep.returned_question is None:
+            return None
+        return shown_to_child(pep.returned_question) or None
+
+
 def reflection_plan(conversation_id: str) -> list[str]:
     """The question keys this child is asked, in order."""
     with session_scope() as session:
         pep = _linked_pep(session, conversation_id)
         previous = _previous_answers(session, pep)
-        return [q.key for q in questions_for(pep.child.year_group, previous)]
+        returned = pep.returned_at is not None
+        return [q.key for q in questions_for(pep.child.year_group, previous, returned=returned)]
 
 
 def save_conversation_answer(
@@ -190,7 +228,7 @@ def save_conversation_answer(
     tags = tags_for(text) if question and question.tags and text else []
     with session_scope() as session:
         pep = _linked_pep(session, conversation_id)
-        record_answer(
+        answer = record_answer(
             session,
             pep,
             question_key=question_key,
@@ -200,6 +238,10 @@ def save_conversation_answer(
             skipped=skipped,
             tags=tags,
         )
+        if question_key == TEACHER_QUESTION:
+            # When it was given decides which question it answers: set even when the words
+            # are the same as a reply to an earlier question (no change, no automatic update).
+            answer.updated_at = utcnow()
 
 
 @dataclass(frozen=True)
@@ -212,10 +254,11 @@ def summary_for(conversation_id: str) -> list[SummarySection]:
     """Everything saved for the PEP, section by section, in the order it was asked."""
     with session_scope() as session:
         pep = _linked_pep(session, conversation_id)
-        saved = {a.question_key: a for a in pep.answers}
+        saved = {a.question_key: a for a in _answered(pep)}
         sections: dict[Section, SummarySection] = {}
         previous = _previous_answers(session, pep)
-        for question in questions_for(pep.child.year_group, previous):
+        returned = pep.returned_at is not None
+        for question in questions_for(pep.child.year_group, previous, returned=returned):
             answer = saved.get(question.key)
             if answer is None:
                 continue

@@ -33,6 +33,10 @@ STATUS_LABELS = {
     "in_progress": "In progress",
     "submitted": "Submitted",
     "reviewed": "Reviewed",
+    # Sent back with a question (bot.services.review.return_to_child): open to the child again.
+    "returned": "Sent back with a question",
+    # The child answered it (or skipped it) and sent their voice again.
+    "resent": "Sent again after your question",
 }
 
 #: How the QR code is made: the same options give the same SVG for the same link.
@@ -89,6 +93,8 @@ class DashboardRow:
 def _status(pep: Pep) -> str:
     if pep.reviewed_at is not None:
         return "reviewed"
+    if pep.returned_at is not None:
+        return "resent" if pep.status == PepStatus.submitted else "returned"
     return PepStatus(pep.status).value
 
 
@@ -129,6 +135,7 @@ def dashboard_for(
                 status_label=STATUS_LABELS[status],
                 who_answered=who_answered(pep.child.first_name, latest.get(pep.id)),
                 reminder_due=status == "not_started" and days <= REMINDER_DAYS,
+                # Sent back: in progress again, so a new code may be made for the child.
                 can_invite=pep.status != PepStatus.submitted,
             )
         )

@@ -5,11 +5,18 @@
   kept in `answer_wording_edits` (who, when, the wording), and the answer's date (when the
   child said it) does not move.
 - Comments on a PEP: `pep_comments`.
-- Approve (`peps.reviewed_at/by`): only a PEP the child has sent to school. Approving clears
-  a question sent back earlier (the latest decision stands).
-- Return to the child with a question (`peps.returned_question/at/by`) for the bot to ask
-  next time (the engine asking it is a later change: here it is stored). Returning clears an
-  approval.
+- Approve (`peps.reviewed_at/by`): only a PEP the child has sent to school, or one sent back
+  with a question (the teacher changed their mind: the voice is as the child sent it, and
+  counts as sent again). The latest decision stands: a question the child has not answered is
+  withdrawn; one they answered is kept, so the reply is still shown with its question.
+- Return to the child with a question (`peps.returned_question/at/by`): only a PEP the child
+  has sent (or one already sent back: the question is replaced). It re-opens the child's
+  voice (status back to in progress; `submitted_at` is kept as when it was last sent), so the
+  child's chat (still linked: bot.services.invites) or a new invite reaches it, and the bot
+  asks the question first (bot.questions `teacher_question`, bot.services.teacher_question).
+  The child's reply is an answer like any other; sending again sets the status to submitted.
+  Returning clears an approval. A replaced question that the child had answered is kept as
+  a comment, so the earlier question and the reply to it stay readable.
 
 Each is audited with ids only (`pep.wording_changed`, `pep.commented`, `pep.approved`,
 `pep.returned`), never the words. `history` lists the wording changes (with the wording,
@@ -37,6 +44,8 @@ from bot.models import (
 )
 from bot.questions import BY_KEY
 from bot.services import ServiceError, record_event
+from bot.services.teacher_question import answers_current_question, awaiting_reply, reply_of
+from bot.services.voice_document import long_date, uk_date
 
 # Within the review forms' 16 KiB request limit (bot.web.limits) even when percent-encoded.
 WORDING_MAX: Final = 2000
@@ -51,6 +60,10 @@ ACTION_LABELS: Final[dict[str, str]] = {
 }
 
 NOT_SUBMITTED = "Only a child's voice that has been sent to school can be approved."
+NOT_SENT_YET = (
+    "The child has not sent their voice to school yet, so there is nothing to send back. "
+    "Add a comment instead, or wait until they have sent it."
+)
 
 
 class ReviewError(ServiceError):
@@ -106,38 +119,71 @@ def add_comment(session: Session, pep: Pep, text: str, staff_id: int) -> PepComm
     return comment
 
 
+def can_decide(pep: Pep) -> bool:
+    """Whether the PEP may be approved or sent back: the child sent it, or it is sent back."""
+    return pep.status == PepStatus.submitted or pep.returned_at is not None
+
+
 def approve(session: Session, pep: Pep, staff_id: int, now: datetime | None = None) -> None:
-    """Approve the child's voice (only once it was sent to school)."""
-    if pep.status != PepStatus.submitted:
+    """Approve the child's voice (once it was sent to school, or while it is sent back)."""
+    if not can_decide(pep):
         raise ReviewError(NOT_SUBMITTED)
+    if awaiting_reply(pep):  # withdrawn: the child is not asked it any more
+        pep.returned_question = pep.returned_at = pep.returned_by = None
+    # Sent back and not sent again: approved as the child sent it (their chat closes).
+    pep.status = PepStatus.submitted
     pep.reviewed_at = now or utcnow()
     pep.reviewed_by = staff_id
-    pep.returned_question = pep.returned_at = pep.returned_by = None
     _audit(session, pep, staff_id, "pep.approved")
     session.flush()
+
+
+def _keep_answered_question(session: Session, pep: Pep, staff_id: int) -> None:
+    """Before a question is replaced: if the child answered it, keep it as a comment (the
+    reply stays in the answers until they answer the new one)."""
+    if pep.returned_question is None or pep.returned_at is None:
+        return
+    if not answers_current_question(pep, reply_of(pep.answers)):
+        return
+    sent = long_date(uk_date(pep.returned_at))
+    text = f"Sent back on {sent} and answered: \u201c{pep.returned_question}\u201d"
+    session.add(PepComment(pep_id=pep.id, staff_id=staff_id, text=text))
 
 
 def return_to_child(
     session: Session, pep: Pep, question: str, staff_id: int, now: datetime | None = None
 ) -> None:
-    """Send the child's voice back with a question for the bot to ask next time."""
+    """Send the child's voice back with a question: the bot asks it next time they talk."""
     cleaned = _clean(question, QUESTION_MAX, "question")
     if not cleaned:
         raise ReviewError("Please write the question the child will be asked.")
+    if not can_decide(pep):
+        raise ReviewError(NOT_SENT_YET)
+    _keep_answered_question(session, pep, staff_id)
     pep.returned_question = cleaned
     pep.returned_at = now or utcnow()
     pep.returned_by = staff_id
     pep.reviewed_at = pep.reviewed_by = None
+    pep.status = PepStatus.in_progress  # re-opened: the child's chat and invites reach it again
     _audit(session, pep, staff_id, "pep.returned")
     session.flush()
 
 
+def question_answered(pep: Pep) -> bool:
+    """The child has answered (or chosen to skip) the question now sent back."""
+    return pep.returned_at is not None and not awaiting_reply(pep)
+
+
 def status_label(pep: Pep) -> str:
     """The PEP's state in plain words for staff."""
-    if pep.returned_at is not None:
-        return "Sent back with a question"
     if pep.reviewed_at is not None:
         return "Approved"
+    if pep.returned_at is not None:
+        if pep.status == PepStatus.submitted:
+            return "Sent again after your question, waiting for your review"
+        if question_answered(pep):
+            return "Sent back with a question: answered, not sent again yet"
+        return "Sent back with a question"
     return {
         PepStatus.not_started: "Not started",
         PepStatus.in_progress: "In progress: the child has not finished yet",

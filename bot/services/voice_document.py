@@ -9,6 +9,9 @@ Sections and answers come in the order the questions are asked (bot.questions). 
 answer whose key is not a question any more (renamed, or made by an older version) is
 kept, in an "Other answers" section at the end, in the order it was given. The
 `answered_by` choice is recorded on each answer, not exported as an answer of its own.
+The child's reply to a question the designated teacher sent back (`teacher_question`) is
+labelled with the teacher's question, quoted, so every export shows what it answers; a reply
+to an earlier question, since replaced, says so (bot.services.teacher_question).
 
 Building a document is pure: it neither audits nor changes anything. Exporting it is
 audited by the caller (bot.services.voice_export.export_voice).
@@ -24,8 +27,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import Answer, AnsweredBy, Pep
-from bot.questions import BY_KEY, METADATA_KEYS, QUESTIONS, SECTION_TITLES, Section
+from bot.questions import (
+    BY_KEY,
+    METADATA_KEYS,
+    QUESTIONS,
+    SECTION_TITLES,
+    TEACHER_QUESTION,
+    Section,
+)
 from bot.services.directory import get_pep
+from bot.services.teacher_question import answers_current_question
 
 UK = ZoneInfo("Europe/London")
 OTHER_SECTION = "other"
@@ -71,6 +82,9 @@ class VoiceAnswer:
     phase: str  # the phase whose wording of the question was used
     tags: tuple[str, ...]
     answered_at: datetime  # when the current wording was given (aware, UTC)
+    # For the reply to a question sent back: the teacher's question it answers, or None
+    # when it answered an earlier question that was since replaced.
+    asked: str | None = None
 
     @property
     def answered_on(self) -> date:
@@ -116,11 +130,26 @@ def _teacher_wording(answer: Answer) -> str | None:
     return None
 
 
-def _voice_answer(answer: Answer, first_name: str) -> VoiceAnswer:
+EARLIER_QUESTION_LABEL = "My answer to an earlier question from my teacher"
+
+
+def _teacher_question_label(pep: Pep, answer: Answer) -> tuple[str, str | None]:
+    """The label of the reply to a question sent back, and the question it answers."""
+    if pep.returned_question and answers_current_question(pep, answer):
+        question = pep.returned_question
+        return f"{BY_KEY[TEACHER_QUESTION].label}: \u201c{question}\u201d", question
+    return EARLIER_QUESTION_LABEL, None
+
+
+def _voice_answer(answer: Answer, first_name: str, pep: Pep) -> VoiceAnswer:
     question = BY_KEY.get(answer.question_key)
+    label = question.label if question else answer.question_key
+    asked = None
+    if answer.question_key == TEACHER_QUESTION:
+        label, asked = _teacher_question_label(pep, answer)
     return VoiceAnswer(
         question_key=answer.question_key,
-        label=question.label if question else answer.question_key,
+        label=label,
         section=question.section.value if question else OTHER_SECTION,
         text=None if answer.skipped else answer.text,
         skipped=answer.skipped,
@@ -130,6 +159,7 @@ def _voice_answer(answer: Answer, first_name: str) -> VoiceAnswer:
         phase=answer.phase,
         tags=tuple(answer.tags or ()),
         answered_at=answer.updated_at,
+        asked=asked,
     )
 
 
@@ -137,7 +167,9 @@ def voice_document_for(pep: Pep, answers: list[Answer]) -> VoiceDocument:
     """Lay out a PEP's answers (in the order given, i.e. created order) as a document."""
     child = pep.child
     voice = [
-        _voice_answer(a, child.first_name) for a in answers if a.question_key not in METADATA_KEYS
+        _voice_answer(a, child.first_name, pep)
+        for a in answers
+        if a.question_key not in METADATA_KEYS
     ]
     known = sorted(
         (a for a in voice if a.section != OTHER_SECTION),

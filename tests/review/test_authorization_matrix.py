@@ -126,9 +126,12 @@ ROUTES: Final[dict[tuple[str, str], Route]] = {
         CHANGE, {"wording": "They like sandwiches."}
     ),
     ("POST", "/review/peps/{pep_id}/comments"): Route(CHANGE, {"comment": "Lovely."}),
-    # The PEP is not sent yet (so an invite can be made): approving it is the page's own 400.
+    # The PEP is not sent yet (so an invite can be made): approving it, or sending it back,
+    # is the page's own 400.
     ("POST", "/review/peps/{pep_id}/approve"): Route(CHANGE, {}, done=400),
-    ("POST", "/review/peps/{pep_id}/return"): Route(CHANGE, {"question": "Tell me more?"}),
+    ("POST", "/review/peps/{pep_id}/return"): Route(
+        CHANGE, {"question": "Tell me more?"}, done=400
+    ),
     ("GET", "/review/concerns/{concern_id}"): Route(READ),
     ("POST", "/review/concerns/{concern_id}/acknowledge"): Route(
         ACKNOWLEDGE, {"note": "Spoke to them.", "action_taken": "Called the social worker."}
