@@ -16,6 +16,8 @@ Linking rules (decided here, relied on by the chatbot):
 - A conversation stays linked to its PEP until the PEP is submitted;
   after that `pep_for_conversation` returns None (unless asked with
   include_submitted=True) and the child needs a new PEP, invite and conversation.
+  A PEP the designated teacher sends back with a question is in progress again
+  (bot.services.review.return_to_child), so its conversations and invites work again.
 - Issuing a new invite revokes the PEP's older ones, redeemed or not: a lost code or a
   lost device stops working, and the conversations they linked are unlinked.
 - Every refusal (unknown, expired, revoked, used, already sent) gives a guesser the same
