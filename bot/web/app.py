@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from bot.db import session_scope
-from bot.review import children_pages, concern_pages, voice_pages
+from bot.review import children_pages, concern_pages, themes_pages, voice_pages
 from bot.review import dashboard_pages as review_dashboard_pages
 from bot.review import routes as review_routes
 from bot.settings import REPO_ROOT, get_settings
@@ -36,6 +36,7 @@ app.include_router(review_dashboard_pages.router)
 app.include_router(concern_pages.router)
 app.include_router(concern_pages.email_link_router)
 app.include_router(voice_pages.router)
+app.include_router(themes_pages.router)
 app.mount("/static", StaticFiles(directory=REPO_ROOT / "bot" / "static"), name="static")
 app.middleware("http")(chat.security_headers)
 # Outermost, so no handler or middleware reads a body over its route's limit.

@@ -95,6 +95,8 @@ ROUTES: Final[dict[tuple[str, str], Route]] = {
     ("GET", "/review"): Route(LIST),
     ("GET", "/review/carer-guide"): Route(LIST),
     ("GET", "/review/concerns"): Route(LIST),
+    ("GET", "/review/themes"): Route(LIST),  # every role: their own scope's counts
+    ("GET", "/review/themes/{theme}.svg"): Route(LIST),
     ("GET", "/review/children/new"): Route(EDITOR_LIST),
     ("GET", "/review/children/import"): Route(EDITOR_LIST),
     ("POST", "/review/children/new"): Route(
@@ -171,7 +173,7 @@ def ids(world: World) -> dict[str, str]:
         return {
             "child_id": str(world.child_a), "pep_id": str(world.pep_a),
             "answer_id": str(answer.id), "concern_id": str(concern.id), "ext": "txt",
-            "school_id": str(world.school_a),
+            "school_id": str(world.school_a), "theme": "feelings",
             "meeting_date": (date.today() + timedelta(days=30)).isoformat(),
         }  # fmt: skip
 
