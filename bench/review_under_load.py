@@ -1,14 +1,15 @@
 """Review page latency while children save answers (issue 10, "Reads while children write").
 
     .venv/app/bin/python bench/review_under_load.py [--children 0 10 30] [--seconds 10]
-        [--readers 2] [--database-url URL]
+        [--pause 0] [--readers 2] [--database-url URL]
 
 For each number of children N: a separate writer process (like the action server) saves
-answers for N linked conversations, one thread per child, back to back (a stress: a real
-child takes many seconds per answer); meanwhile `--readers` designated teachers, each a
-thread with the FastAPI TestClient in this process (like the review app), cycle through the
-dashboard, a child's voice page and its PDF download. Reports page latency (p50/p95 per
-page), the children's save latency (p50/p95/max) and any failure ("database is locked").
+answers for N linked conversations, one thread per child, `--pause` seconds apart (0: back
+to back, a stress; a real child takes ten seconds or more per answer); meanwhile
+`--readers` designated teachers, each a thread with the FastAPI TestClient in this process
+(like the review app), cycle through the dashboard, a child's voice page and its PDF.
+Reports page latency (p50/p95 per page), the children's save latency (p50/p95/max) and any
+failure ("database is locked").
 A throw-away SQLite file by default (WAL, as in production); `--database-url` for another.
 """
 
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any
@@ -49,8 +51,8 @@ def _env(database_url: str, var_dir: str) -> None:
 
 
 def writer(
-    env: dict[str, str], conversations: list[str], seconds: float, ready: EventType,
-    start: EventType, results: Any,
+    env: dict[str, str], conversations: list[str], seconds: float, pause: float,
+    ready: EventType, start: EventType, results: Any,
 ) -> None:  # fmt: skip
     """The action server's side: each child saves answers back to back for `seconds`."""
     os.environ.update(env)
@@ -77,6 +79,7 @@ def writer(
             with lock:
                 timings.append(time.monotonic() - began)
             n += 1
+            time.sleep(pause)
 
     ready.set()
     start.wait(timeout=120)
@@ -85,6 +88,8 @@ def writer(
         thread.start()
     for thread in threads:
         thread.join()
+    if not conversations:
+        time.sleep(seconds)  # no children: the pages alone, for as long
     results.put((timings, failures))
 
 
@@ -140,12 +145,14 @@ def _reader(email: str, pep_id: int, stop: threading.Event, out: dict[str, list[
             out[name].append(time.monotonic() - began)
 
 
-def run(children: int, seconds: float, readers: int, env: dict[str, str]) -> dict[str, Any]:
+def run(
+    children: int, seconds: float, pause: float, readers: int, env: dict[str, str]
+) -> dict[str, Any]:
     conversations, peps, email = _seed(children)
     spawn = multiprocessing.get_context("spawn")
     ready, start, results = spawn.Event(), spawn.Event(), spawn.Queue()
     process = spawn.Process(
-        target=writer, args=(env, conversations, seconds, ready, start, results), daemon=True
+        target=writer, args=(env, conversations, seconds, pause, ready, start, results), daemon=True
     )
     process.start()
     assert ready.wait(timeout=120), "the writer process did not start"
@@ -194,9 +201,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, nargs="+", default=[0, 10, 30])
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--pause", type=float, default=0.0)
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument("--database-url")
     args = parser.parse_args()
+    warnings.filterwarnings("ignore", message="Using `httpx`")
 
     work = tempfile.mkdtemp(prefix="review-load-")
     url = args.database_url or f"sqlite:///{work}/bench.db"
@@ -205,12 +214,15 @@ def main() -> None:
     from bot import db
 
     db.migrate(url)
-    print(f"database: {url.split('@')[-1]}; {args.readers} readers; {args.seconds:g} s a run")
+    print(
+        f"database: {url.split('@')[-1]}; {args.readers} readers; {args.seconds:g} s a run; "
+        f"{args.pause:g} s between a child's answers; {os.cpu_count()} CPUs"
+    )
     print("| children | dashboard p50 / p95 ms | voice page p50 / p95 ms | "
           "PDF p50 / p95 ms | saves: rate, p50 / p95 / max ms | failures |")  # fmt: skip
     print("|---|---|---|---|---|---|")
     for children in args.children:
-        result = run(children, args.seconds, args.readers, env)
+        result = run(children, args.seconds, args.pause, args.readers, env)
         print(report(result, args.seconds), flush=True)
         for failure in sorted(set(result["save_failures"] + result["page_failures"]))[:5]:
             print(f"    failure: {failure}")
