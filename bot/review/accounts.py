@@ -31,6 +31,7 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.db import session_scope
 from bot.models import StaffUser
 from bot.security import keyed_hash
 from bot.services import ServiceError, record_event
@@ -174,48 +175,78 @@ def login_throttle() -> LoginThrottle:
 
 @dataclass(frozen=True)
 class LoginResult:
-    staff: StaffUser | None  # None: refused, and `message` says what to show
+    staff_id: int | None  # None: refused, and `message` says what to show
     message: str = ""
     throttled: bool = False
 
 
-def authenticate(session: Session, email: str, password: str, *, address: str) -> LoginResult:
-    """Check a login and audit it; flushes, and the caller commits whatever the result."""
+@dataclass(frozen=True)
+class _Account:
+    """What a login check reads, so the slow hash runs with no transaction open."""
+
+    id: int
+    password_hash: str | None
+    disabled: bool
+    school_id: int | None
+    role: str
+
+
+def _account(email: str) -> _Account | None:
+    if not email.strip():
+        return None
+    with session_scope() as session:
+        staff = find_staff(session, email)
+        if staff is None:
+            return None
+        return _Account(
+            staff.id, staff.password_hash, staff.disabled_at is not None, staff.school_id,
+            staff.role.value,
+        )  # fmt: skip
+
+
+def authenticate(email: str, password: str, *, address: str) -> LoginResult:
+    """Check a login and audit it, each in its own short transaction.
+
+    argon2id takes ~0.5-2 s of CPU on purpose; inside a transaction it held SQLite's write
+    lock that long, and children's answers waited behind it (docs/benchmarks.md)."""
     throttle = login_throttle()
-    staff = find_staff(session, email) if email.strip() else None
+    account = _account(email)
     if not throttle.allowed(email, address):
-        _refused(session, staff, "throttled")
+        _refused(account, "throttled")
         return LoginResult(None, LOGIN_THROTTLED, throttled=True)
     password = password[: MAX_LENGTH + 1]
-    if staff is None or staff.password_hash is None:
+    if account is None or account.password_hash is None:
         verify_password(_dummy_hash(), password)
-        reason = "unknown_account" if staff is None else "no_password"
-    elif not verify_password(staff.password_hash, password):
+        reason = "unknown_account" if account is None else "no_password"
+    elif not verify_password(account.password_hash, password):
         reason = "wrong_password"
-    elif staff.disabled_at is not None:
+    elif account.disabled:
         reason = "disabled"
     else:
-        if needs_rehash(staff.password_hash):
-            staff.password_hash = hash_password(password)
-        record_event(
-            session, f"staff:{staff.id}", "staff.login", school_id=staff.school_id,
-            staff_id=staff.id, role=staff.role.value,
-        )  # fmt: skip
-        session.flush()
-        return LoginResult(staff)
+        new_hash = hash_password(password) if needs_rehash(account.password_hash) else None
+        with session_scope() as session:
+            if new_hash is not None:
+                staff = session.get_one(StaffUser, account.id)
+                if staff.password_hash == account.password_hash:  # not reset meanwhile
+                    staff.password_hash = new_hash
+            record_event(
+                session, f"staff:{account.id}", "staff.login", school_id=account.school_id,
+                staff_id=account.id, role=account.role,
+            )  # fmt: skip
+        return LoginResult(account.id)
     throttle.failed(email, address)
-    _refused(session, staff, reason)
+    _refused(account, reason)
     return LoginResult(None, LOGIN_REFUSED)
 
 
-def _refused(session: Session, staff: StaffUser | None, reason: str) -> None:
+def _refused(account: _Account | None, reason: str) -> None:
     # The typed email is not recorded: it may be anything, a password typed in the wrong box.
-    record_event(
-        session,
-        "anonymous" if staff is None else f"staff:{staff.id}",
-        "staff.login_failed",
-        school_id=None if staff is None else staff.school_id,
-        staff_id=None if staff is None else staff.id,
-        reason=reason,
-    )
-    session.flush()
+    with session_scope() as session:
+        record_event(
+            session,
+            "anonymous" if account is None else f"staff:{account.id}",
+            "staff.login_failed",
+            school_id=None if account is None else account.school_id,
+            staff_id=None if account is None else account.id,
+            reason=reason,
+        )

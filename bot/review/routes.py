@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.models import Child, Pep, School
+from bot.models import Child, Pep, School, StaffUser
 from bot.review import accounts, auth
 from bot.review.auth import Staff
 from bot.review.scope import StaffContext, audit, children_query, peps_query, transaction
@@ -131,11 +131,12 @@ def login_submit(
     email = email.strip()[:_EMAIL_MAX]
     if not auth.login_csrf_ok(request, csrf):
         return _login_page(request, 403, next_path=next, email=email, error=auth.STALE_FORM_MESSAGE)
+    result = accounts.authenticate(email, password, address=client_address(request))
     with session_scope() as session:
         # A browser that logs in again drops the session it had.
         end_session(session, request.cookies.get(auth.SESSION_COOKIE))
-        result = accounts.authenticate(session, email, password, address=client_address(request))
-        cookie = create_session(session, result.staff).cookie if result.staff else None
+        staff = session.get(StaffUser, result.staff_id) if result.staff_id else None
+        cookie = create_session(session, staff).cookie if staff else None
     if cookie is None:
         return _login_page(
             request, 429 if result.throttled else 400, next_path=next, email=email,

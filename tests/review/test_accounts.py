@@ -80,26 +80,24 @@ def test_a_weak_hash_is_redone_at_login(world: World) -> None:
     weaker = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1, type=Type.ID)
     with db.session_scope() as session:
         session.get_one(StaffUser, world.dt_a.ctx.staff_id).password_hash = weaker.hash(PASSWORD)
-    with db.session_scope() as session:
-        assert authenticate(session, world.dt_a.email, PASSWORD, address="web:1").staff
+    assert authenticate(world.dt_a.email, PASSWORD, address="web:1").staff_id
     with db.session_scope() as session:
         stored = session.get_one(StaffUser, world.dt_a.ctx.staff_id).password_hash
         assert stored is not None and not needs_rehash(stored)
 
 
 def _login(email: str, password: str, address: str = "web:10.0.0.1") -> accounts.LoginResult:
-    with db.session_scope() as session:
-        return authenticate(session, email, password, address=address)
+    return authenticate(email, password, address=address)
 
 
 def test_unknown_email_and_wrong_password_get_the_same_answer(world: World) -> None:
     unknown = _login("nobody@nowhere.example.org", PASSWORD)
     wrong = _login(world.dt_a.email, "not the password at all")
-    assert unknown.staff is None and wrong.staff is None
+    assert unknown.staff_id is None and wrong.staff_id is None
     assert unknown.message == wrong.message == LOGIN_REFUSED
     assert not unknown.throttled and not wrong.throttled
     right = _login(world.dt_a.email.upper() + "  ", PASSWORD)  # case and spaces ignored
-    assert right.staff is not None and right.staff.id == world.dt_a.ctx.staff_id
+    assert right.staff_id == world.dt_a.ctx.staff_id
 
 
 def test_no_password_and_disabled_accounts_cannot_log_in(world: World) -> None:
@@ -110,7 +108,7 @@ def test_no_password_and_disabled_accounts_cannot_log_in(world: World) -> None:
         session.get_one(StaffUser, world.dt_b.ctx.staff_id).password_hash = None
     for staff in (world.dt_a, world.dt_b):
         result = _login(staff.email, PASSWORD)
-        assert result.staff is None and result.message == LOGIN_REFUSED
+        assert result.staff_id is None and result.message == LOGIN_REFUSED
 
 
 def test_throttle_per_account(world: World) -> None:
@@ -119,17 +117,17 @@ def test_throttle_per_account(world: World) -> None:
             LOGIN_REFUSED
         )
     eleventh = _login(world.dt_a.email, PASSWORD, "web:10.0.2.1")
-    assert eleventh.staff is None and eleventh.throttled and eleventh.message == LOGIN_THROTTLED
+    assert eleventh.staff_id is None and eleventh.throttled and eleventh.message == LOGIN_THROTTLED
     # Another account from the same addresses is not held up.
-    assert _login(world.dsl_a.email, PASSWORD, "web:10.0.1.1").staff is not None
+    assert _login(world.dsl_a.email, PASSWORD, "web:10.0.1.1").staff_id is not None
 
 
 def test_throttle_per_address(world: World) -> None:
     for i in range(10):  # ten accounts (real or not) from one address
         _login(f"guess{i}@oak.example.org", PASSWORD, "web:10.9.9.9")
     eleventh = _login(world.dt_a.email, PASSWORD, "web:10.9.9.9")
-    assert eleventh.staff is None and eleventh.throttled
-    assert _login(world.dt_a.email, PASSWORD, "web:10.9.9.8").staff is not None
+    assert eleventh.staff_id is None and eleventh.throttled
+    assert _login(world.dt_a.email, PASSWORD, "web:10.9.9.8").staff_id is not None
 
 
 def test_a_throttled_unknown_email_looks_like_a_known_one(world: World) -> None:
@@ -171,5 +169,5 @@ def test_set_password_checks_the_policy_and_ends_sessions(world: World) -> None:
             accounts.set_password(session, staff, "password123", actor="cli")
         accounts.set_password(session, staff, "a brand new passphrase", actor="cli")
         assert session.scalars(select(StaffSession)).all() == []
-    assert _login(world.dt_a.email, "a brand new passphrase").staff is not None
-    assert _login(world.dt_a.email, PASSWORD).staff is None
+    assert _login(world.dt_a.email, "a brand new passphrase").staff_id is not None
+    assert _login(world.dt_a.email, PASSWORD).staff_id is None
