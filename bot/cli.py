@@ -36,6 +36,7 @@ from bot.phases import parse_year_group, year_group_label
 from bot.private_files import make_private
 from bot.services import ServiceError, lifecycle, record_event
 from bot.services import directory as dirsvc
+from bot.services.demo_themes import seed_theme_demo
 from bot.services.demo_voice import DEMO_ANSWERED_CHILD, seed_answered_child
 from bot.services.export import export_child_voice
 from bot.services.invites import NewInvite, new_invite
@@ -66,6 +67,7 @@ DEMO_STAFF = (
     ("virtual.school@example.org", Role.virtual_school),
 )
 DEMO_CHILD, DEMO_YEAR = "Sam", 5
+DEMO_THEMES_SCHOOL = "Demo Academy"
 # Read by `make chat` (bot/terminal_chat.py) to start as the demo child.
 DEMO_INVITE_FILE = "demo-invite"
 DEMO_LINK_FILE = "demo-link"
@@ -340,6 +342,12 @@ def _cmd_seed_demo(session: Session, _args: argparse.Namespace) -> None:
     answered = seed_answered_child(session, DEMO_SCHOOL, actor=ACTOR)
     if answered is not None:
         print(f"created {DEMO_ANSWERED_CHILD}'s answered reflection (PEP {answered.id})")
+    # The Virtual School's themes need more children than one school's demo: another school.
+    themes_school = dirsvc.find_school(session, DEMO_THEMES_SCHOOL) or dirsvc.add_school(
+        session, DEMO_THEMES_SCHOOL, actor=ACTOR
+    )
+    if added := seed_theme_demo(session, themes_school):
+        print(f"created {added} made-up children at {DEMO_THEMES_SCHOOL} for the themes page")
     print("next steps:")
     print(f"  1. log in to the review app as the designated teacher ({base}/review/login):")
     print(f"     {DEMO_ANSWERED_CHILD}'s child's voice is waiting for your review")

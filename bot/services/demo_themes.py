@@ -70,4 +70,6 @@ def seed_theme_demo(session: Session, school: School, today: date | None = None)
                 session, pep, key, text, "child", child.phase, skipped=text is None, tags=tags
             )
         submit_voice(session, pep)
+        # Made-up children: no designated teacher is waiting to hear they sent their answers.
+        pep.submitted_notice_sent_at = pep.submitted_at
     return len(NAMES)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.cli import ACTOR, main
 from bot.models import AuditEvent, Base, Child, Invite, Pep, PepStatus, StaffUser
+from bot.services import demo_themes
 from bot.services.answers import record_answer
 from bot.services.invites import InviteError, redeem_invite
 from bot.settings import Settings
@@ -152,8 +153,15 @@ def test_seed_demo_is_idempotent(
     invite_file = app_settings.var_dir / "demo-invite"
     assert invite_file.read_text().strip() == code_in(second)
     after_second = counts(committed_db)
-    # Sam (to chat as) and Robin (answered and sent, to review at once).
-    for table, expected in {"schools": 1, "staff_users": 3, "children": 2, "peps": 2}.items():
+    # Sam (to chat as) and Robin (answered and sent, to review at once) at the demo school,
+    # and the themes page's made-up children at a second school.
+    themes = len(demo_themes.NAMES)
+    for table, expected in {
+        "schools": 2,
+        "staff_users": 3,
+        "children": 2 + themes,
+        "peps": 2 + themes,
+    }.items():
         assert after_second[table] == after_first[table] == expected
     assert after_second["invites"] == 2
 
@@ -167,6 +175,11 @@ def test_seed_demo_is_idempotent(
         pep = session.scalars(select(Pep).join(Pep.child).where(Child.first_name == "Sam")).one()
         robin = session.scalars(select(Pep).join(Pep.child).where(Child.first_name == "Robin"))
         assert robin.one().status == PepStatus.submitted
+        # Only Robin's designated teacher is waiting to hear: not for the made-up children.
+        unannounced = select(Pep).where(
+            Pep.submitted_at.is_not(None), Pep.submitted_notice_sent_at.is_(None)
+        )
+        assert [p.child.first_name for p in session.scalars(unannounced)] == ["Robin"]
         assert pep.meeting_date == date.today() + timedelta(days=30)
         assert (pep.child.first_name, pep.child.year_group) == ("Sam", 5)
         # Only the latest code works: the one `make run` shows.
@@ -185,7 +198,8 @@ def test_seed_demo_after_submission_starts_new_pep(capsys: Capture, committed_db
         latest = session.scalars(select(Pep).order_by(Pep.id.desc())).first()
         assert latest is not None
         assert redeem_invite(session, code_in(out), "chat") is latest
-    assert counts(committed_db)["children"] == 2  # Sam (a new PEP) and Robin
+    # Sam (with a new PEP), Robin and the themes children: none added again.
+    assert counts(committed_db)["children"] == 2 + len(demo_themes.NAMES)
 
 
 BAD_INPUT = [
