@@ -48,6 +48,15 @@ def busy_message() -> str:
     )
 
 
+def is_busy(exc: DBAPIError) -> bool:
+    """Another process held a lock longer than we wait: trying again later may work."""
+    if getattr(exc.orig, "sqlite_errorname", "") in _SQLITE_BUSY:
+        return True
+    if getattr(exc.orig, "sqlstate", None) in _PG_BUSY:
+        return True
+    return "database is locked" in first_line(exc).lower()
+
+
 def describe(exc: DBAPIError, url: str) -> str:
     """One line for an administrator: what happened to the database at `url`, what to do."""
     line = first_line(exc)
@@ -55,7 +64,7 @@ def describe(exc: DBAPIError, url: str) -> str:
     where = _where(url)
     if make_url(url).get_backend_name() == "sqlite":
         name = getattr(exc.orig, "sqlite_errorname", "")
-        if name in _SQLITE_BUSY or "database is locked" in lowered:
+        if is_busy(exc):
             return busy_message()
         if lowered.startswith(("no such table", "no such column")):
             return f"the database at {where} is not set up or out of date ({line}): {MIGRATE_HINT}"

@@ -16,8 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from bot.db import session_scope
+from bot.db_errors import is_busy
 from bot.models import Child, Pep, School, StaffUser
 from bot.review import accounts, auth
 from bot.review.auth import Staff
@@ -36,7 +38,12 @@ ERROR_TITLES = {
     405: "Page not found",
     413: "That was too much to send",
     422: "Something was missing",
+    503: "Busy just now",
 }
+BUSY_MESSAGE = (
+    "The database is busy with children's answers just now. Nothing was changed: please try "
+    "again in a few seconds."
+)
 NOT_FOUND_MESSAGE = "There is nothing here that your account can see."
 
 
@@ -51,6 +58,15 @@ class ReviewRoute(APIRoute):
                 return await handler(request)
             except HTTPException as exc:
                 return error_page(request, exc)
+            except DBAPIError as exc:
+                if not is_busy(exc):
+                    raise
+                # Children's answers come first: a page that waited its turn and lost says
+                # so, rather than a bare 500. Nothing the page was doing was half-saved.
+                busy = HTTPException(503, BUSY_MESSAGE, headers={"Retry-After": "5"})
+                response = error_page(request, busy)
+                response.headers["Retry-After"] = "5"
+                return response
 
         return route
 
