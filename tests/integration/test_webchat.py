@@ -17,25 +17,14 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
 from bot.engine_client import NOT_SAVED_MESSAGE
+from tests.chromium import AXE, CHROMIUM, CHROMIUM_ARGS, PHONE, WCAG_TAGS
 from tests.integration.stack import REPO, Stack
 
 pytestmark = pytest.mark.engine
 
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = REPO / "var" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 # `make screenshots` writes them into docs/; a plain test run keeps the work tree clean.
 SCREENSHOTS = Path(os.environ.get("PEP_VOICE_SCREENSHOTS", REPO / "var" / "screenshots"))
-PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 820, "height": 1180}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # Typed answers, in order; they go into the store verbatim.
 TYPED = [
     'Art club 🎨 and "maths"!',

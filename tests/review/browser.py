@@ -31,23 +31,11 @@ from bot.services.dashboard import uk_today
 from bot.services.directory import add_child, add_pep, add_school, add_staff
 from bot.services.safeguarding import dedupe_key_for, report_disclosure
 from bot.web.app import app
-from tests.integration.stack import REPO, free_port
+from tests.chromium import AXE, PHONE, WCAG_TAGS
+from tests.integration.stack import free_port
 from tests.review.helpers import PASSWORD, Staff
 
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = REPO / "var" / "node" / "node_modules" / "axe-core" / "axe.min.js"
-# Playwright's own launch gives every browser a fresh temporary profile (--user-data-dir).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 SERIOUS = {"serious", "critical"}
 #: `make screenshots` sets it to docs/screenshots; a plain test run writes no pictures.
 SCREENSHOTS_ENV = "PEP_VOICE_SCREENSHOTS"

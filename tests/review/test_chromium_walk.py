@@ -19,10 +19,8 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from bot.services.dashboard import uk_today
+from tests.chromium import AXE, CHROMIUM, CHROMIUM_ARGS
 from tests.review.browser import (
-    AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     CONCERN_WORDS,
     ROBIN_ANSWERS,
     Demo,
