@@ -28,6 +28,7 @@ from bot.review.accounts import set_password
 from bot.review.scope import StaffContext
 from bot.services.answers import record_answer, submit_voice
 from bot.services.dashboard import uk_today
+from bot.services.demo_themes import seed_theme_demo
 from bot.services.directory import add_child, add_pep, add_school, add_staff
 from bot.services.safeguarding import dedupe_key_for, report_disclosure
 from bot.web.app import app
@@ -112,6 +113,8 @@ def seed_demo() -> Demo:
             leo.child.phase,
         )  # fmt: skip
         submit_voice(session, robin)
+        # The Virtual School's themes: made-up children at a school of their own.
+        seed_theme_demo(session, add_school(session, "Elm Federation"))
         concern, _ = report_disclosure(
             session, robin, words=CONCERN_WORDS, category="physical_abuse", source="engine",
             question_key="friends", dedupe_key=dedupe_key_for("demo-chat", "m1"),
