@@ -139,14 +139,17 @@ def approve(session: Session, pep: Pep, staff_id: int, now: datetime | None = No
 
 
 def _keep_answered_question(session: Session, pep: Pep, staff_id: int) -> None:
-    """Before a question is replaced: if the child answered it, keep it as a comment (the
-    reply stays in the answers until they answer the new one)."""
+    """Before a question is replaced: if the child answered it, keep the question and the
+    child's reply, verbatim, as a comment. The reply's answer row is overwritten when they
+    answer the new question, and a child's words are never lost."""
     if pep.returned_question is None or pep.returned_at is None:
         return
-    if not answers_current_question(pep, reply_of(pep.answers)):
+    reply = reply_of(pep.answers)
+    if reply is None or not answers_current_question(pep, reply):
         return
     sent = long_date(uk_date(pep.returned_at))
-    text = f"Sent back on {sent} and answered: \u201c{pep.returned_question}\u201d"
+    said = "skipped it" if reply.text is None else f"replied: \u201c{reply.text}\u201d"
+    text = f"Sent back on {sent}: \u201c{pep.returned_question}\u201d {pep.child.first_name} {said}"
     session.add(PepComment(pep_id=pep.id, staff_id=staff_id, text=text))
 
 

@@ -89,8 +89,9 @@ def test_sent_back_answered_and_sent_again(world: World) -> None:
     page = c.get(f"/review/peps/{world.pep_a}").text
     assert "The bot will ask Robin this first" in page
     assert "Robin's reply to an earlier question" in page
-    # The earlier question is kept as a comment, so it can still be read with its reply.
-    assert "and answered: \u201cWhat would help you most in &lt;maths&gt;?\u201d" in page
+    # The earlier question and the child's reply are kept as a comment: when the child
+    # answers the new question, their first reply is still there, word for word.
+    assert "\u201cWhat would help you most in &lt;maths&gt;?\u201d Robin replied: " in page
 
     csrf = csrf_from(page)
     assert c.post(f"/review/peps/{world.pep_a}/approve", data={"csrf": csrf}).status_code == 303
@@ -99,3 +100,15 @@ def test_sent_back_answered_and_sent_again(world: World) -> None:
         assert pep is not None and pep.status == PepStatus.submitted
         assert pep.returned_question is None  # not answered: withdrawn
     assert "Reviewed" in _dashboard_row(c)
+
+
+def test_a_second_reply_keeps_the_first_word_for_word(world: World) -> None:
+    _sent(world)
+    c = logged_in(world.dt_a)
+    _send_back(c, world.pep_a, QUESTION)
+    _reply(world.pep_a, REPLY)
+    _send_back(c, world.pep_a, "And in English?")
+    _reply(world.pep_a, "more reading books pleese")
+    page = c.get(f"/review/peps/{world.pep_a}").text
+    assert "more reading books pleese" in page
+    assert "Robin replied: \u201ca bit more time and sumone to explane &lt;script&gt;" in page
