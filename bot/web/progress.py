@@ -13,7 +13,15 @@ from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.models import Answer, AnsweredBy, Pep, PepStatus
-from bot.questions import FOLLOWED_UP, METADATA_KEYS, SECTION_TITLES, questions_for, sections_for
+from bot.questions import (
+    FOLLOWED_UP,
+    METADATA_KEYS,
+    SECTION_TITLES,
+    TEACHER_QUESTION,
+    questions_for,
+    sections_for,
+)
+from bot.services.teacher_question import awaiting_reply
 
 ANSWERING_LABELS = {
     AnsweredBy.child: "You",
@@ -80,14 +88,20 @@ def pep_view(pep_id: int) -> PepView:
             a.question_key: a
             for a in session.scalars(select(Answer).where(Answer.pep_id == pep_id))
         }
-        questions = questions_for(pep.child.year_group, _previous_answer_keys(session, pep))
+        questions = questions_for(
+            pep.child.year_group,
+            _previous_answer_keys(session, pep),
+            returned=pep.returned_at is not None,
+        )
         sections = sections_for(questions)
         # A metadata question ("who's answering") has no answer row of its own: it is
-        # recorded on every answer, so any saved answer means it was answered.
+        # recorded on every answer, so any saved answer means it was answered. A reply to an
+        # earlier question sent back does not answer the one sent back now.
         unanswered = [
             q
             for q in questions
-            if q.key not in answers and not (q.key in METADATA_KEYS and answers)
+            if (q.key not in answers and not (q.key in METADATA_KEYS and answers))
+            or (q.key == TEACHER_QUESTION and awaiting_reply(pep))
         ]
         if unanswered:
             current = sections.index(unanswered[0].section) + 1
