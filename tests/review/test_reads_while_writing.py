@@ -230,11 +230,10 @@ def test_pages_and_exports_while_other_processes_save(world: World, tmp_path: Pa
     _run_load(world, tmp_path, start_writers)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_review_database_uses_wal_and_waits_for_the_lock(world: World) -> None:
     """Every connection the app opens on SQLite: WAL, and a busy timeout (not 0)."""
     engine = db.get_engine()
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only")
     assert logged_in(world.dt_a).get("/review").status_code == 200
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
