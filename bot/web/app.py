@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from bot.db import session_scope
-from bot.review import children_pages, concern_pages, themes_pages, voice_pages
+from bot.review import audit_pages, children_pages, concern_pages, themes_pages, voice_pages
 from bot.review import dashboard_pages as review_dashboard_pages
 from bot.review import routes as review_routes
 from bot.settings import REPO_ROOT, get_settings
@@ -31,6 +31,7 @@ app = FastAPI(
 app.include_router(chat.router)
 app.include_router(telegram_webhook.router)
 app.include_router(review_routes.router)
+app.include_router(audit_pages.router)
 app.include_router(children_pages.router)
 app.include_router(review_dashboard_pages.router)
 app.include_router(concern_pages.router)

@@ -69,7 +69,7 @@ CONCERN_WORDS = "Dean from next door hits me and says not to tell"
 class Demo:
     """Oak Primary (A): Robin (sent), Maya (not started, meeting soon), Leo (in progress) and
     a concern from Robin's chat; Ash Academy (B): Kai. Staff: A's DT and DSL, B's DT, and a
-    Virtual School officer (every school, read-only)."""
+    Virtual School officer (every school, read-only), and an admin."""
 
     robin: int
     robin_pep: int
@@ -80,6 +80,7 @@ class Demo:
     dsl_a: Staff
     dt_b: Staff
     virtual_school: Staff
+    admin: Staff
 
 
 def _staff(session: Session, school: str, role: Role, email: str) -> Staff:
@@ -130,6 +131,7 @@ def seed_demo() -> Demo:
             virtual_school=_staff(
                 session, oak.name, Role.virtual_school, "l.brown@virtualschool.example.gov.uk"
             ),
+            admin=_staff(session, oak.name, Role.admin, "it.admin@council.example.gov.uk"),
         )  # fmt: skip
 
 

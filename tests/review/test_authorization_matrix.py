@@ -15,6 +15,7 @@ the outcome in EXPECTED:
 | list (no id)        | login   | 200  | 200   | 200  | 200   | 200  | 200   |
 | editor list (no id) | login   | 200  | 200   | 403  | 200   | 200  | 200   |
 | create (no id)      | login   | done | done  | 403  | done  | done | done  |
+| admin only          | login   | 403  | 403   | 403  | 200   | 403  | 403   |
 
 "login" is a 303 to /review/login; "done" is past every scope and role check: the route's own
 answer to its form (`Route.done`: 303 back to a page, 200 for a preview or an invite card, 400
@@ -62,6 +63,7 @@ NO_CONCERN_WORDS: Final = OUTSIDERS | {"dt_a", "vs"}
 
 READ, EDITOR_PAGE, CHANGE, ACKNOWLEDGE = "read", "editor page", "change", "acknowledge"
 LIST, EDITOR_LIST, CREATE, LOGIN_PAGES = "list", "editor list", "create", "login pages"
+ADMIN_ONLY = "admin only"
 
 # kind -> outcome for nobody, dt_a, dsl_a, vs, admin, dt_b, dsl_b (the order of VISITORS)
 EXPECTED: Final[dict[str, tuple[Outcome, ...]]] = {
@@ -72,6 +74,7 @@ EXPECTED: Final[dict[str, tuple[Outcome, ...]]] = {
     LIST: (LOGIN, OK, OK, OK, OK, OK, OK),
     EDITOR_LIST: (LOGIN, OK, OK, FORBIDDEN, OK, OK, OK),
     CREATE: (LOGIN, DONE, DONE, FORBIDDEN, DONE, DONE, DONE),
+    ADMIN_ONLY: (LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN),
 }
 
 
@@ -93,6 +96,7 @@ ROUTES: Final[dict[tuple[str, str], Route]] = {
     ("POST", "/review/login"): Route(LOGIN_PAGES),
     ("POST", "/review/logout"): Route(LOGIN_PAGES),
     ("GET", "/review"): Route(LIST),
+    ("GET", "/review/audit"): Route(ADMIN_ONLY),
     ("GET", "/review/carer-guide"): Route(LIST),
     ("GET", "/review/concerns"): Route(LIST),
     ("GET", "/review/themes"): Route(LIST),  # every role: their own scope's counts

@@ -244,6 +244,14 @@ def test_every_page_passes_axe_at_phone_and_desktop_width(
     problems += check_page(vs.page, "themes")
     vs.close()
 
+    # The admin reads the audit log: the teacher viewing Robin's voice above is in it.
+    admin = Visitor(browser, app_url)
+    admin.log_in(demo.admin)
+    admin.page.goto(f"/review/audit?pep={demo.robin_pep}")
+    expect(admin.page.get_by_text("pep.viewed").first).to_be_visible()
+    problems += check_page(admin.page, "audit")
+    admin.close()
+
     other = Visitor(browser, app_url)
     other.log_in(demo.dt_b)
     response = other.page.goto(f"/review/peps/{demo.robin_pep}")
