@@ -121,6 +121,10 @@ lint: app-env
 	@.venv/app/bin/ruff check .
 	@.venv/app/bin/ruff format --check .
 	@.venv/app/bin/mypy bot actions pep_nlp pep_engine
+	@# The layer contracts in pyproject.toml; the report is printed only when one is broken.
+	@.venv/app/bin/lint-imports --no-cache > var/lint-imports.txt 2>&1 \
+	  || { cat var/lint-imports.txt; exit 1; }
+	@echo "import contracts kept (pyproject.toml [tool.importlinter])"
 
 # The figures in docs/benchmarks.md (not part of `make test`; the NLU cross-validation,
 # bench/nlu_cv.py, takes ~30 minutes and is run on its own).
