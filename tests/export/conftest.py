@@ -8,15 +8,14 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.models import Pep
-from bot.services import directory
 from tests.export.sample import FIRST_NAME, fill_pep
+from tests.factories import child_pep, school
 
 
 @pytest.fixture
 def pep(session: Session) -> Pep:
-    directory.add_school(session, "Export School")
-    child = directory.add_child(session, "Export School", FIRST_NAME, 5)
-    return directory.add_pep(session, child.id, date(2030, 3, 14))
+    at = school(session, "Export School")
+    return child_pep(session, at, first_name=FIRST_NAME, meeting=date(2030, 3, 14))
 
 
 @pytest.fixture

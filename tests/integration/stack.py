@@ -24,9 +24,9 @@ from bot import db
 from bot.engine_client import ENGINE_WEBHOOK_PATH, START_MESSAGE, engine_headers
 from bot.models import Answer, Pep, Role
 from bot.services.conversation import link_conversation
-from bot.services.directory import add_child, add_pep, add_school, add_staff
 from bot.services.invites import issue_invite
 from bot.settings import get_settings
+from tests.factories import child_pep, school
 from tests.smtp_server import Inbox
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,13 +144,13 @@ class Stack:
         Returns the PEP id and the plaintext invite code.
         """
         self.use_store()
+        tag = uuid.uuid4().hex[:8]
+        staff = [
+            (f"dsl-{tag}@school.example", Role.dsl),
+            (f"dt-{tag}@school.example", Role.designated_teacher),
+        ]
         with db.session_scope() as session:
-            school = add_school(session, f"Integration School {uuid.uuid4().hex[:8]}")
-            tag = uuid.uuid4().hex[:8]
-            add_staff(session, school.name, f"dsl-{tag}@school.example", Role.dsl)
-            add_staff(session, school.name, f"dt-{tag}@school.example", Role.designated_teacher)
-            child = add_child(session, school.name, "Alex", year_group)
-            pep = add_pep(session, child.id, "2030-01-15")
+            pep = child_pep(session, school(session, staff=staff), year_group=year_group)
             return pep.id, issue_invite(session, pep)
 
     def pep_status(self, pep_id: int) -> str:

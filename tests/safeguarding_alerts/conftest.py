@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from bot.alerts import wait_for_background_alerts
 from bot.db import session_scope
 from bot.models import Pep, Role, SafeguardingConcern
-from bot.services import directory
 from bot.services.safeguarding import dedupe_key_for, report_disclosure
 from bot.settings import Settings, get_settings
+from tests import factories
 from tests.smtp_server import SmtpServer
 
 # Distinctive, so a leak anywhere is easy to find.
@@ -92,14 +92,13 @@ Staff = tuple[str, Role]
 
 
 def add_school(session: Session, name: str, *staff: Staff) -> None:
-    directory.add_school(session, name)
-    for email, role in staff:
-        directory.add_staff(session, name, email, role)
+    factories.school(session, name, staff=staff)
 
 
 def add_pep(session: Session, school: str, first_name: str = "Alex", year: int = 5) -> Pep:
-    child = directory.add_child(session, school, first_name, year)
-    return directory.add_pep(session, child.id, date(2030, 3, 14))
+    return factories.child_pep(
+        session, school, first_name=first_name, year_group=year, meeting=date(2030, 3, 14)
+    )
 
 
 def record(

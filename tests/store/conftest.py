@@ -8,11 +8,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.models import Pep
-from bot.services import directory
+from tests.factories import child_pep, school
 
 
 @pytest.fixture
 def pep(session: Session) -> Pep:
-    directory.add_school(session, "Test School")
-    child = directory.add_child(session, "Test School", "Alex", 5)
-    return directory.add_pep(session, child.id, date(2030, 3, 14))
+    return child_pep(session, school(session, "Test School"), meeting=date(2030, 3, 14))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
 
@@ -10,11 +9,11 @@ import pytest
 from sqlalchemy import Engine
 
 from bot import db
-from bot.services.directory import add_child, add_pep, add_school
 from bot.services.invites import NewInvite, issue_invite, new_invite
 from bot.services.throttle import invite_throttle
 from bot.settings import Settings, get_settings
 from bot.telegram.application import TelegramApplication, build_application
+from tests.factories import child_pep
 from tests.telegram.fake_bot_api import FakeBotApi, run_polling
 
 
@@ -48,16 +47,12 @@ async def polling_app(telegram_settings: Settings) -> AsyncIterator[TelegramAppl
 def new_pep(meeting: date | str = "2030-01-15", *, first_name: str = "Robin") -> tuple[int, str]:
     """A fresh school, child and PEP in the committed test database: id and invite code."""
     with db.session_scope() as session:
-        school = add_school(session, f"Telegram School {uuid.uuid4().hex[:8]}")
-        child = add_child(session, school.name, first_name, 5)
-        pep = add_pep(session, child.id, meeting)
+        pep = child_pep(session, first_name=first_name, meeting=meeting)
         return pep.id, issue_invite(session, pep)
 
 
 def new_link(issued_at: datetime | None = None) -> tuple[int, NewInvite]:
     """A fresh school, child and PEP: id and its invite (code and link token)."""
     with db.session_scope() as session:
-        school = add_school(session, f"Telegram School {uuid.uuid4().hex[:8]}")
-        child = add_child(session, school.name, "Robin", 5)
-        pep = add_pep(session, child.id, "2030-01-15")
+        pep = child_pep(session, first_name="Robin")
         return pep.id, new_invite(session, pep, issued_at)

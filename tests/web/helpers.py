@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -14,10 +13,10 @@ from httpx import Response
 from bot import db
 from bot.engine_client import BotMessage
 from bot.services.answers import submit_voice
-from bot.services.directory import add_child, add_pep, add_school
 from bot.services.invites import NewInvite, issue_invite, new_invite
 from bot.settings import get_settings
 from bot.web.app import app
+from tests.factories import child_pep
 
 CSRF = {"X-PEP-Voice": "1"}
 
@@ -31,9 +30,7 @@ def new_pep(
     year_group: int = 5, *, expired: bool = False, submitted: bool = False
 ) -> tuple[int, str]:
     with db.session_scope() as session:
-        school = add_school(session, f"School {uuid.uuid4().hex[:8]}")
-        child = add_child(session, school.name, "Alex", year_group)
-        pep = add_pep(session, child.id, "2030-01-15")
+        pep = child_pep(session, year_group=year_group)
         now = None
         if expired:
             from bot.models import utcnow
@@ -48,10 +45,7 @@ def new_pep(
 def new_invite_for_pep(year_group: int = 5) -> tuple[int, NewInvite]:
     """A fresh PEP with a new invite: its code and its link token."""
     with db.session_scope() as session:
-        school = add_school(session, f"School {uuid.uuid4().hex[:8]}")
-        child = add_child(session, school.name, "Alex", year_group)
-        pep = add_pep(session, child.id, "2030-01-15")
-        return pep.id, new_invite(session, pep)
+        return (pep := child_pep(session, year_group=year_group)).id, new_invite(session, pep)
 
 
 class FakeEngine:
