@@ -7,7 +7,7 @@ the sender id (the conversation id) server-side; a child never supplies one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -59,7 +59,6 @@ class Button:
 class BotMessage:
     text: str = ""
     buttons: tuple[Button, ...] = ()
-    custom: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_rest(cls, raw: dict[str, Any]) -> BotMessage:
@@ -69,7 +68,6 @@ class BotMessage:
                 Button(str(b.get("title", "")), str(b.get("payload", "")))
                 for b in raw.get("buttons") or []
             ),
-            custom=dict(raw.get("custom") or {}),
         )
 
 

@@ -106,7 +106,7 @@ async def send_reply(bot: Bot, chat_id: int, reply: BotMessage, payloads: Button
     """One bot message; its buttons become an inline keyboard under the last chunk."""
     text = reply.text or (CHOOSE_PROMPT if reply.buttons else "")
     if not text:
-        return  # e.g. a custom payload only: nothing a child could read
+        return  # e.g. an image or custom payload only (not used): nothing a child could read
     limit = MessageLimit.MAX_TEXT_LENGTH
     chunks = [text[i : i + limit] for i in range(0, len(text), limit)]
     for chunk in chunks[:-1]:
