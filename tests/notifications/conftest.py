@@ -13,7 +13,7 @@ from bot.models import AnsweredBy, Pep, Role
 from bot.services import directory
 from bot.services.answers import record_answer, submit_voice
 from bot.settings import Settings
-from tests.safeguarding_alerts.conftest import configure, free_port
+from tests.safeguarding_alerts.conftest import plain_smtp_on_a_free_port
 from tests.smtp_server import SmtpServer
 
 # Distinctive, so a leak anywhere is easy to find.
@@ -36,17 +36,8 @@ STAFF = {
 
 @pytest.fixture
 def smtp_port(monkeypatch: pytest.MonkeyPatch, app_settings: Settings) -> int:
-    """Plain SMTP on a free port (SMTP_SECURITY=none, as SmtpServer speaks by default)."""
-    port = free_port()
-    configure(
-        monkeypatch,
-        smtp_host="127.0.0.1",
-        smtp_port=str(port),
-        smtp_security="none",
-        smtp_timeout_seconds="3",
-        app_base_url=BASE_URL + "/",
-    )
-    return port
+    """Mail settings for a free port; links in the emails start with BASE_URL."""
+    return plain_smtp_on_a_free_port(monkeypatch, app_base_url=BASE_URL + "/")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from datetime import date
 
@@ -16,16 +15,11 @@ from bot.models import Pep, Role, SafeguardingConcern
 from bot.services.safeguarding import dedupe_key_for, report_disclosure
 from bot.settings import Settings, get_settings
 from tests import factories
+from tests.integration.stack import free_port
 from tests.smtp_server import SmtpServer
 
 # Distinctive, so a leak anywhere is easy to find.
 WORDS = "my uncle Zebedee hits me with a belt when mum is out"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
@@ -35,13 +29,9 @@ def configure(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
     return get_settings()
 
 
-@pytest.fixture
-def smtp_port(monkeypatch: pytest.MonkeyPatch, app_settings: Settings) -> int:
-    """SMTP settings pointing at a free port, with short retry delays.
-
-    Plain SMTP (SMTP_SECURITY=none), as SmtpServer speaks by default; test_smtp_tls.py
-    covers TLS.
-    """
+def plain_smtp_on_a_free_port(monkeypatch: pytest.MonkeyPatch, **env: str) -> int:
+    """Point the mail settings at a free loopback port, plain SMTP (SMTP_SECURITY=none, as
+    SmtpServer speaks by default; test_smtp_tls.py covers TLS), and any other `env`."""
     port = free_port()
     configure(
         monkeypatch,
@@ -49,9 +39,15 @@ def smtp_port(monkeypatch: pytest.MonkeyPatch, app_settings: Settings) -> int:
         smtp_port=str(port),
         smtp_security="none",
         smtp_timeout_seconds="3",
-        alert_retry_delays="[0.2, 0.3, 0.5]",
+        **env,
     )
     return port
+
+
+@pytest.fixture
+def smtp_port(monkeypatch: pytest.MonkeyPatch, app_settings: Settings) -> int:
+    """Mail settings for a free port, with short retry delays."""
+    return plain_smtp_on_a_free_port(monkeypatch, alert_retry_delays="[0.2, 0.3, 0.5]")
 
 
 def _drain() -> None:
