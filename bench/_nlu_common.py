@@ -13,6 +13,11 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# bench/ holds scripts, run as `python bench/x.py` with either venv: the shared names come
+# from the repository's pep_nlp, which the engine venv does not install.
+sys.path.insert(0, str(ROOT))
+from pep_nlp.contract import INTENTS  # noqa: E402
+
 PROJECT_CONFIG = ROOT / "config.yml"
 NLU_DATA = ROOT / "nlu_data"
 HELDOUT = ROOT / "bench" / "data" / "nlu_heldout.yml"
@@ -44,25 +49,6 @@ policies: []
 """
 
 
-CONTRACT_INTENTS = frozenset(
-    {
-        "greet",
-        "goodbye",
-        "affirm",
-        "deny",
-        "skip",
-        "dont_know",
-        "help",
-        "stop",
-        "bot_challenge",
-        "change_answer",
-        "safeguarding_concern",
-        "inform",
-        "start",
-    }
-)
-
-
 def emulate_product_regex_handler() -> None:
     """Make "/start K7QM-4TXP" reach the classifier, as it does in the product.
 
@@ -74,7 +60,7 @@ def emulate_product_regex_handler() -> None:
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
-    domain = Domain.from_dict({"intents": sorted(CONTRACT_INTENTS)})
+    domain = Domain.from_dict({"intents": sorted(INTENTS)})
     original = YAMLStoryReader._intent_name_from_regex_match
 
     def with_domain(match, given_domain):  # type: ignore[no-untyped-def]

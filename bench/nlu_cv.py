@@ -27,7 +27,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _nlu_common import (
-    CONTRACT_INTENTS,
     DOCS,
     NLU_DATA,
     PROJECT_CONFIG,
@@ -35,6 +34,8 @@ from _nlu_common import (
     emulate_product_regex_handler,
     resolve_config,
 )
+
+from pep_nlp.contract import INTENTS  # after _nlu_common has put the repository on the path
 
 SKIP_KEYS = {"accuracy", "macro avg", "weighted avg", "micro avg"}
 
@@ -77,7 +78,7 @@ def metrics(out: Path) -> tuple[dict[str, dict[str, float]], Counter, int]:
     report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
     errors_path = out / "intent_errors.json"
     errors = json.loads(errors_path.read_text(encoding="utf-8")) if errors_path.exists() else []
-    support = {k: int(v["support"]) for k, v in report.items() if k in CONTRACT_INTENTS}
+    support = {k: int(v["support"]) for k, v in report.items() if k in INTENTS}
     confusions: Counter = Counter()
     fixed = 0
     for err in errors:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench._nlu_common import CONTRACT_INTENTS
+from pep_nlp.contract import INTENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 NLU_DIR = ROOT / "nlu_data"
@@ -67,12 +67,12 @@ def regexes() -> list[re.Pattern[str]]:
 
 
 def test_training_has_exactly_the_contract_intents():
-    assert {i for i, _, _ in TRAIN} == CONTRACT_INTENTS
+    assert {i for i, _, _ in TRAIN} == INTENTS
 
 
 def test_heldout_has_every_intent_with_at_least_15():
     counts = Counter(i for i, _, _ in HELD)
-    assert set(counts) == CONTRACT_INTENTS
+    assert set(counts) == INTENTS
     assert all(n >= 15 for n in counts.values()), counts
     assert counts["inform"] > 15 and counts["safeguarding_concern"] > 15
 
@@ -101,7 +101,7 @@ def test_no_duplicate_examples_within_or_across_intents():
 
 def test_fresh_heldout_has_every_intent():
     counts = Counter(i for i, _, _ in FRESH)
-    assert set(counts) == CONTRACT_INTENTS
+    assert set(counts) == INTENTS
     assert all(n >= 10 for n in counts.values()), counts
 
 
