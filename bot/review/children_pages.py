@@ -102,6 +102,12 @@ def _school_for(session: Session, ctx: StaffContext, raw: str) -> School | None:
     return session.get(School, int(raw)) if raw.strip().isdigit() else None
 
 
+def _school_field(session: Session, ctx: StaffContext) -> dict[str, Any]:
+    """What children_school_field.html needs: an admin picks a school; others see theirs."""
+    school = None if ctx.role == Role.admin else session.get(School, ctx.school_id)
+    return {"schools": _schools(session, ctx), "school_name": school.name if school else None}
+
+
 # --- Adding one child -----------------------------------------------------------------------
 
 
@@ -109,10 +115,8 @@ def _new_form(
     request: Request, session: Session, ctx: StaffContext, status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:  # fmt: skip
-    school = None if ctx.role == Role.admin else session.get(School, ctx.school_id)
     return render(
-        request, "review/children_new.html", ctx, status_code,
-        schools=_schools(session, ctx), school_name=school.name if school else None,
+        request, "review/children_new.html", ctx, status_code, **_school_field(session, ctx),
         years=YEAR_CHOICES, max_name=MAX_FIRST_NAME_CHARS,
         **{"errors": {}, "values": {}, **context},
     )  # fmt: skip
@@ -277,10 +281,8 @@ def _import_form(
     request: Request, session: Session, ctx: StaffContext, status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:  # fmt: skip
-    school = None if ctx.role == Role.admin else session.get(School, ctx.school_id)
     return render(
-        request, "review/children_import.html", ctx, status_code,
-        schools=_schools(session, ctx), school_name=school.name if school else None,
+        request, "review/children_import.html", ctx, status_code, **_school_field(session, ctx),
         max_rows=MAX_ROWS, max_kb=MAX_BYTES // 1024, **{"errors": {}, **context},
     )  # fmt: skip
 
