@@ -10,5 +10,5 @@ if [ ! -d "$corpora" ]; then
   echo "       ln -s /path/to/shared \"$(dirname "$(dirname "$corpora")")\"" >&2
   exit 1
 fi
-PYTHONWARNINGS=ignore .venv/engine/bin/python bench/make_misspellings.py --check
-PYTHONWARNINGS=ignore .venv/app/bin/python bench/make_spelling_variants.py --check
+PYTHONWARNINGS=ignore .venv/engine/bin/python scripts/make_misspellings.py --check
+PYTHONWARNINGS=ignore .venv/app/bin/python scripts/make_spelling_variants.py --check

@@ -4,8 +4,8 @@ Source: Roger Mitton's Birkbeck and Holbrook spelling-error corpora (mostly scho
 in ../shared/data/spelling beside the repository (`$word` then its misspellings, `_` = space).
 Run once, review the diff, commit the lexicon; the app never reads the corpora at run time.
 
-    .venv/app/bin/python bench/make_spelling_variants.py [--corpus-dir DIR]
-    .venv/app/bin/python bench/make_spelling_variants.py --check   # exit 1 if stale
+    .venv/app/bin/python scripts/make_spelling_variants.py [--corpus-dir DIR]
+    .venv/app/bin/python scripts/make_spelling_variants.py --check   # exit 1 if stale
 
 The words misspelled are every word of the lexicon (word lists, patterns, text speak and the
 hand-written spellings' targets), every word of the safeguarding training examples
@@ -311,7 +311,7 @@ def render(spellings: dict[str, str]) -> str:
     lines = [
         BEGIN,
         "# Real children's misspellings of key words (Birkbeck/Holbrook corpora), made by",
-        "# bench/make_spelling_variants.py and reviewed by hand. Add your own below the END line.",
+        "# scripts/make_spelling_variants.py, reviewed by hand. Add your own below the END line.",
         "spellings:",
     ]
     lines += [f"  {wrong}: {right}" for wrong, right in sorted(spellings.items())]
@@ -336,7 +336,8 @@ def main() -> None:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     if args.check:
         if text != LEXICON.read_text(encoding="utf-8"):
-            print(f"{LEXICON.relative_to(ROOT)}: generated spellings are stale; rerun {__file__}")
+            stale = "generated spellings are stale; rerun scripts/make_spelling_variants.py"
+            print(f"{LEXICON.relative_to(ROOT)}: {stale}")
             raise SystemExit(1)
         print(f"{LEXICON.relative_to(ROOT)}: generated spellings are up to date")
         return
