@@ -32,7 +32,6 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
-from bot.alerts import resume_pending_alerts
 from bot.keys import accepted_tokens
 from pep_nlp.safeguarding import default_screen
 
@@ -138,10 +137,9 @@ def inflated_size(body: bytes, limit: int) -> int | None:
 
 
 async def _prepare(app: Sanic[Any, Any]) -> None:
-    # Build the safeguarding screen now, not on a child's first answer; and send any
-    # alert a previous run could not deliver.
+    # Build the safeguarding screen now, not on a child's first answer. (Alerts are the
+    # scheduler's: bot.alerts.delivery.)
     await asyncio.to_thread(default_screen)
-    resume_pending_alerts()
 
 
 def main(argv: list[str] | None = None) -> None:

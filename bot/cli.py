@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.access import AccessDenied
-from bot.alerts import deliver_pending_alerts
+from bot.alerts.delivery import send_pending_alerts
 from bot.db import migrate, session_scope
 from bot.db_errors import describe as describe_database_error
 from bot.models import Child, Pep, PepStatus, Role
@@ -157,7 +157,16 @@ def _build_parser() -> argparse.ArgumentParser:
     )
 
     # Safeguarding alerts (bot.alerts); the DSL reads concerns in the review app.
-    sub.add_parser("send-pending-alerts", help="email every safeguarding alert not yet sent")
+    sub.add_parser(
+        "send-pending-alerts",
+        help="one pass of the alert worker: email every safeguarding alert due (for cron; "
+        "the scheduler does this every ALERT_POLL_SECONDS)",
+    )
+    sub.add_parser(
+        "scheduler",
+        help="run the periodic jobs until stopped: alerts every few seconds, the rest every "
+        "SCHEDULER_INTERVAL_SECONDS (bot.scheduler)",
+    )
     sub.add_parser(
         "send-teacher-notices",
         help="email designated teachers: a child sent their views, or a meeting is near "
@@ -386,12 +395,18 @@ def _seed_demo_logins(session: Session) -> None:
 
 
 def _send_pending_alerts(_args: argparse.Namespace) -> int:
-    result = deliver_pending_alerts()
+    result = send_pending_alerts()
     print(
         f"alerts sent: {result.sent}; still unsent: {result.unsent}; "
         f"past the attempt limit: {result.abandoned}"
     )
     return 0 if result.unsent == result.abandoned == 0 else 1
+
+
+def _scheduler(_args: argparse.Namespace) -> int:
+    from bot.scheduler import main as run_scheduler
+
+    return run_scheduler()
 
 
 def _send_teacher_notices(_args: argparse.Namespace) -> int:
@@ -519,6 +534,7 @@ def _set_password(args: argparse.Namespace) -> int:
 # Commands that manage their own transactions.
 _OWN_TRANSACTION: dict[str, Callable[[argparse.Namespace], int]] = {
     "send-pending-alerts": _send_pending_alerts,
+    "scheduler": _scheduler,
     "send-teacher-notices": _send_teacher_notices,
     "send-reminders": _send_reminders,
     "subject-access": _subject_access,

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     # its cookie lasts only as long as the browser session. The child's code starts it again.
     web_idle_minutes: float = Field(default=30, gt=0)
 
-    # Safeguarding alerts (bot.alerts): email to the school's DSL.
+    # Mail (bot.mail): safeguarding alerts (bot.alerts) and teacher notices.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_sender: str = "pep-voice@localhost"
@@ -73,13 +73,18 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=10, gt=0)
     # Alerted when a school has neither a DSL nor virtual-school staff.
     virtual_school_email: str | None = None
-    # Pauses between the immediate attempt and each retry (JSON list in the env).
-    alert_retry_delays: tuple[float, ...] = (1, 5, 30)
-    # send-pending-alerts stops retrying a concern after this many attempts.
+    # The alert retry policy (bot.alerts.delivery): after the n-th failed attempt, wait the
+    # n-th pause (the last repeats), up to ALERT_MAX_ATTEMPTS (JSON list in the env).
+    alert_retry_delays: tuple[float, ...] = (1, 5, 30, 120, 300)
+    # The delivery worker stops retrying a concern after this many attempts.
     alert_max_attempts: int = Field(default=20, ge=1)
     # More messages from a conversation whose concern was alerted are emailed as one update
-    # at most this often (the scheduler's send-pending-alerts sends it).
+    # at most this often (the scheduler reopens the concern for the worker).
     alert_followup_minutes: float = Field(default=60, ge=0)
+    # The scheduler (bot.scheduler): how often it looks for alerts due (a DSL must hear within
+    # seconds), and how often it runs the other periodic jobs.
+    alert_poll_seconds: float = Field(default=2, gt=0)
+    scheduler_interval_seconds: float = Field(default=300, gt=0)
 
     # Telegram (bot.telegram). No token: Telegram is off. A webhook secret switches from
     # polling (local runs) to the webhook at POST /telegram/webhook (production).

@@ -20,7 +20,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from bot.access import WORDS_ROLES, concern_messages
-from bot.alerts import uk_time
 from bot.models import Role, SafeguardingConcern
 from bot.review.auth import Staff, check_csrf, require_roles
 from bot.review.routes import ReviewRoute, render
@@ -41,6 +40,7 @@ from bot.services.concerns import (
     concern_rows,
     question_label,
 )
+from bot.uk_time import uk_time
 
 router = APIRouter(prefix="/review", route_class=ReviewRoute)
 #: The path in alert emails sent before the page existed.

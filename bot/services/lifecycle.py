@@ -39,7 +39,6 @@ from sqlalchemy import Delete, delete, or_, select
 from sqlalchemy.orm import Session
 
 from bot.access import AccessDenied
-from bot.alerts import UK
 from bot.models import (
     Answer,
     AnswerWordingEdit,
@@ -62,6 +61,7 @@ from bot.questions import BY_KEY
 from bot.review.sessions import delete_expired_sessions
 from bot.services import ServiceError, record_event, trackers
 from bot.settings import get_settings
+from bot.uk_time import UK
 
 # The engine finishes a turn well within this after the submitting action returns.
 SUBMITTED_CONVERSATION_GRACE = timedelta(hours=1)

@@ -1,7 +1,7 @@
 """Emails to the school's designated teacher(s) about a child's voice.
 
 Two notices, both sent by `send_teacher_notices` (the `send-teacher-notices` command, which
-scripts/scheduler.sh runs every cycle):
+the scheduler, bot/scheduler.py, runs every cycle):
 - "submitted": the child has sent their answers to school. Due once submitted_at is later
   than submitted_notice_sent_at, so a PEP sent back and submitted again is announced again;
   given up SUBMITTED_NOTICE_DAYS after the submission (a school that gets a designated
@@ -17,7 +17,7 @@ Sending after the claim, not in the child's transaction, means the chat never wa
 (or fails with) the mail server.
 
 The email holds no words of the child and no name, only the year group, the meeting date
-and the review link (which needs a login). SMTP is bot.alerts' (`send_email`). Logs and the
+and the review link (which needs a login). SMTP is bot.mail's (`send_email`). Logs and the
 audit log hold ids and counts only.
 """
 
@@ -34,8 +34,8 @@ from typing import cast
 from sqlalchemy import ColumnElement, Connection, Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.alerts import send_email
 from bot.db import session_scope
+from bot.mail import send_email
 from bot.models import Child, Pep, PepStatus, Role, School, StaffUser, utcnow
 from bot.services import record_event
 from bot.services.dashboard import REMINDER_DAYS

@@ -1,8 +1,8 @@
 """Recording a possible disclosure of harm so that it is never lost or doubled.
 
 The chatbot calls `report_disclosure_for_conversation` when the safeguarding
-screen or the NLU classifier flags a message. The concern is stored first
-(so it survives a mail outage), then the DSL alert is scheduled (bot.alerts).
+screen or the NLU classifier flags a message. The concern is stored (so it survives a mail
+outage) as the outbox that the scheduler's alert worker delivers (bot.alerts.delivery).
 Neither the words nor any other message text is ever logged or audited.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import alerts
+from bot.alerts.unrecorded import send_unrecorded_notice
 from bot.db import session_scope
 from bot.models import (
     AlertStatus,
@@ -206,7 +206,7 @@ def report_disclosure_for_conversation(
     question_key: str | None,
     message_id: str | None,
 ) -> int | None:
-    """Record a disclosure in its own transaction and schedule the DSL alert.
+    """Record a disclosure in its own transaction, for the DSL alert.
 
     Returns the concern id, or None if it could not be stored (database down,
     bad arguments); then an ERROR is logged and the fallback contact is
@@ -228,15 +228,12 @@ def report_disclosure_for_conversation(
                 dedupe_key=dedupe_key,
                 conversation_hash=conv_hash,
             )
-            concern_id, status = concern.id, concern.alert_status
+            concern_id = concern.id
     except Exception as exc:  # whatever went wrong, someone must hear of the disclosure
         logger.error("could not store a safeguarding concern: %s", type(exc).__name__)
-        alerts.schedule_unrecorded_notice(
-            category=safe_category(category), conversation_ref=conv_hash[:12]
-        )
+        # Not in the outbox, so sent now (the actions call this off the event loop).
+        send_unrecorded_notice(category=safe_category(category), conversation_ref=conv_hash[:12])
         return None
-    if status != AlertStatus.sent:
-        # Delivery claims the row, so scheduling a concern already on its way is harmless;
-        # a sent concern's follow-ups are counted in the next alert (alerts.reopen_followups).
-        alerts.schedule_alert(concern_id)
+    # A new concern is pending: the scheduler's delivery worker emails it within seconds; a
+    # sent concern's follow-ups go in one update after the quiet hour (reopen_followups).
     return concern_id
