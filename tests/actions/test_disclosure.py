@@ -12,19 +12,28 @@ from sqlalchemy.orm import Session
 
 from actions.safeguarding import ActionCheckAgain, ActionHandleDisclosure, ActionNotADisclosure
 from bot.models import Answer, ConcernMessage, SafeguardingConcern
+from bot.services.conversation import AnswerOutcome, Saved, save_conversation_answer
+from pep_nlp.safeguarding import ASK_FIRST_ROLE
 from tests.actions.helpers import DOMAIN, linked_pep, tracker_for
 
 SCREENED = [{"entity": "safeguarding_category", "value": "running_away_homelessness"}]
 
 
 async def _run(
-    action: Action, sender: str, text: str, **kwargs: Any
+    action: Action,
+    sender: str,
+    text: str,
+    *,
+    intent: str = "safeguarding_concern",
+    **kwargs: Any,
 ) -> tuple[list[Any], list[str]]:
+    """Run `action` on a message as the engine hands it over: what the actions read is the
+    intent (`safeguarding_concern` whether the screen or the classifier flagged it), the
+    screen's finding (the `safeguarding_category` entity; role `ask_first`: check first)
+    and the slots. Not the classifier's confidence: pep_nlp.disclosure_policy checks every
+    classifier-only flag with the child, however sure the classifier is."""
     dispatcher = CollectingDispatcher()
-    confidence = kwargs.pop("confidence", 1.0)
-    kwargs.setdefault("intent", "safeguarding_concern")
-    tracker = tracker_for(sender, text, **kwargs)
-    tracker.latest_message["intent"]["confidence"] = confidence
+    tracker = tracker_for(sender, text, intent=intent, **kwargs)
     events = await action.run(dispatcher, tracker, DOMAIN)
     return list(events), [m["response"] for m in dispatcher.messages]
 
@@ -56,7 +65,7 @@ async def test_a_finding_that_needs_context_is_checked_with_the_child(
     committed_db: Engine,
 ) -> None:
     linked_pep(committed_db, "d-ctx")
-    entities = [{"entity": "safeguarding_category", "value": "neglect", "role": "ask_first"}]
+    entities = [{"entity": "safeguarding_category", "value": "neglect", "role": ASK_FIRST_ROLE}]
     events, said = await _run(
         ActionHandleDisclosure(), "d-ctx", "i like being left alone to read", entities=entities,
         slots={"requested_slot": "helps_learn"}, active_loop="reflection_form",
@@ -66,7 +75,9 @@ async def test_a_finding_that_needs_context_is_checked_with_the_child(
     assert _concerns(committed_db) == []
 
 
-async def test_an_unsure_classifier_asks_then_yes_tells_the_dsl(committed_db: Engine) -> None:
+async def test_a_flag_by_the_classifier_alone_is_checked_then_yes_tells_the_dsl(
+    committed_db: Engine,
+) -> None:
     linked_pep(committed_db, "d-2")
     events, said = await _run(
         ActionHandleDisclosure(), "d-2", "nobody at home talks to me",
@@ -78,18 +89,20 @@ async def test_an_unsure_classifier_asks_then_yes_tells_the_dsl(committed_db: En
 
     slots = {"disclosure_unsure": True, "pending_words": "nobody at home talks to me",
              "pending_question": "friends"}  # fmt: skip
-    events, said = await _run(ActionHandleDisclosure(), "d-2", "/affirm", slots=slots)
+    events, said = await _run(
+        ActionHandleDisclosure(), "d-2", "/affirm", intent="affirm", slots=slots
+    )
     assert said == ["utter_disclosure_response", "utter_offer_carry_on"]
     assert _concerns(committed_db) == [("classifier", "friends", "nobody at home talks to me")]
 
 
-async def test_an_unsure_classifier_and_no_keeps_the_words_as_the_answer(
+async def test_no_to_the_check_keeps_the_words_as_the_answer(
     committed_db: Engine,
 ) -> None:
     pep_id = linked_pep(committed_db, "d-3")
     slots = {"disclosure_unsure": True, "pending_words": "i'll pass on lunch club",
              "pending_question": "activities", "answered_by": "child"}  # fmt: skip
-    events, said = await _run(ActionNotADisclosure(), "d-3", "/deny", slots=slots)
+    events, said = await _run(ActionNotADisclosure(), "d-3", "/deny", intent="deny", slots=slots)
     assert said == ["utter_not_a_disclosure"]
     assert SlotSet("activities", "i'll pass on lunch club") in events
     assert events[-1] == SlotSet("resume_after_check", True)
@@ -229,3 +242,18 @@ async def test_carry_on_typed_after_a_disclosure_carries_on_and_passes_nothing_o
     )  # fmt: skip
     assert said[0] == "utter_disclosure_followup"
     assert len(_concerns(committed_db)) == 1
+
+
+def test_the_saving_service_screens_the_words_and_never_saves_a_disclosure(
+    committed_db: Engine,
+) -> None:
+    """Whoever calls it: the service that saves an answer screens it first."""
+    linked_pep(committed_db, "d-save")
+    told = save_conversation_answer("d-save", "hard", "he hits me")
+    assert told == AnswerOutcome(Saved.disclosure, "physical_abuse")
+    assert save_conversation_answer("d-save", "going_well", "art club") == AnswerOutcome(
+        Saved.saved
+    )
+    with Session(committed_db) as session:
+        saved = {a.question_key: a.text for a in session.scalars(select(Answer))}
+    assert saved == {"going_well": "art club"}
