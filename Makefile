@@ -23,7 +23,8 @@ RASA_PY := $(ENGINE_ENV) $(ENGINE)/python
 # no retraining. A trainable component would have to be listed here.
 TRAINED_PEP_NLP := pep_nlp/__init__.py pep_nlp/pipeline.py pep_nlp/build_package.py \
   pep_nlp/data/entity_patterns.jsonl
-MODEL_INPUTS := config.yml domain.yml $(TRAINED_PEP_NLP) $(shell find nlu_data stories -type f -name '*.yml' 2>/dev/null | sort)
+MODEL_INPUTS := config.yml $(shell find domain -type f 2>/dev/null | sort) $(TRAINED_PEP_NLP) \
+  $(shell find nlu_data stories -type f -name '*.yml' 2>/dev/null | sort)
 MODEL_HASH := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL := models/pep-voice-$(MODEL_HASH).tar.gz
 SPACY_HASH := $(shell cat pep_nlp/pipeline.py pep_nlp/build_package.py pep_nlp/data/entity_patterns.jsonl requirements/engine.lock | sha256sum | cut -c1-12)
@@ -67,11 +68,16 @@ train: setup $(MODEL)
 $(MODEL):
 	@echo "==> Training the engine (up to 26 minutes on 2 cores; only when what it learns from changed)"
 	@mkdir -p var; start=$$(date +%s); \
-	  $(RASA) train --data nlu_data stories --config config.yml --domain domain.yml \
+	  $(RASA) train --data nlu_data stories --config config.yml --domain domain \
 	    --out models --fixed-model-name pep-voice-$(MODEL_HASH) --quiet > var/train.log 2>&1 \
 	  || { tail -n 40 var/train.log >&2; echo "error: training failed (whole log: var/train.log)" >&2; exit 1; }; \
 	  echo "==> Trained $(MODEL) in $$(( $$(date +%s) - start )) s (log: var/train.log)"
 	@ln -sf pep-voice-$(MODEL_HASH).tar.gz models/current.tar.gz
+
+# domain/questions.yml: the question slots, the form and action_ask_<key>, from bot/questions.py.
+.PHONY: domain
+domain: app-env
+	@$(APP_PY) scripts/make_domain.py
 
 migrate: app-env
 	@$(APP_PY) -m bot migrate

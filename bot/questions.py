@@ -1,8 +1,17 @@
 """The reflection's questions: what is asked, in which order, of whom.
 
 This is the one place that decides which questions a child is asked (by year group, and
-whether their last PEP left hopes or support to follow up). The wording lives in
-domain.yml as `utter_ask_<key>` responses, with variants by phase.
+whether their last PEP left hopes or support to follow up). The wording lives in the domain
+(domain/pep_voice.yml) as `utter_ask_<key>` responses, with variants by phase; the rest of a
+question's domain (its slot, its place in the form, `action_ask_<key>`, the `previous_<key>`
+slot a follow-up quotes) is generated from this catalogue into domain/questions.yml.
+
+How to add a question:
+1. Add a `Question` to QUESTIONS below, where it is asked (key, section, label, year groups).
+2. Run `make domain` to regenerate domain/questions.yml (`make test` fails while it is stale).
+3. Write its wordings in domain/pep_voice.yml: utter_ask_<key>, utter_simpler_<key> ("help")
+   and utter_example_<key> ("I don't know"), with a variant for every phase it is asked in.
+4. `.venv/app/bin/pytest tests/test_domain.py` names any wording still missing; then retrain.
 """
 
 from __future__ import annotations
@@ -10,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from bot.phases import Phase, phase_for_year
 
 
 class Section(StrEnum):
@@ -49,6 +60,11 @@ class Question:
         if self.returned_only and not returned:
             return False
         return self.follows_up is None or self.follows_up in previous
+
+    @property
+    def phases(self) -> frozenset[Phase]:
+        """The phases whose children can be asked this question (each needs its wordings)."""
+        return frozenset(phase_for_year(y) for y in range(self.min_year, self.max_year + 1))
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -118,8 +134,29 @@ BY_KEY = {q.key: q for q in QUESTIONS}
 METADATA_KEYS = frozenset({"answered_by"})
 #: The answer to the question the designated teacher sent back (bot.services.teacher_question).
 TEACHER_QUESTION = "teacher_question"
-#: Last time's answers that the next PEP follows up.
-FOLLOWED_UP = frozenset(q.follows_up for q in QUESTIONS if q.follows_up)
+#: Last time's answers that the next PEP follows up, in catalogue order. Each is quoted back
+#: from its own slot, `previous_<key>` (previous_slot).
+FOLLOWED_UP = tuple(dict.fromkeys(q.follows_up for q in QUESTIONS if q.follows_up))
+#: Intents whose message is never an answer: the form fills no answer slot from them.
+NOT_ANSWER_INTENTS = (
+    "skip",
+    "dont_know",
+    "help",
+    "stop",
+    "bot_challenge",
+    "change_answer",
+    "safeguarding_concern",
+    "start",
+)
+#: The responses each question needs, with a variant for every phase it is asked in: the form
+#: asks with utter_ask_ (actions/ask.py), "help" answers with utter_simpler_ and "I don't know"
+#: with utter_example_ (actions/control.py).
+WORDING_PREFIXES = ("utter_ask_", "utter_simpler_", "utter_example_")
+
+
+def previous_slot(key: str) -> str:
+    """The slot holding the child's answer to `key` from their last PEP, for a follow-up."""
+    return f"previous_{key}"
 
 
 def questions_for(

@@ -3,6 +3,8 @@
 # and the safeguarding screen's misspellings both come from the children's spelling corpora
 # in ../shared/data/spelling (beside the repository, as in CI).
 set -euo pipefail
+# The question part of the Rasa domain comes from the question catalogue (bot/questions.py).
+PYTHONWARNINGS=ignore .venv/app/bin/python scripts/make_domain.py --check
 corpora="$(cd "$(dirname "$0")/../.." && pwd)/shared/data/spelling"
 if [ ! -d "$corpora" ]; then
   echo "error: the spelling corpora are missing ($corpora); generated data cannot be checked." >&2

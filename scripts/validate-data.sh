@@ -6,7 +6,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=2 PYTHONWARNINGS="ignore::DeprecationWarning" RASA_TELEMETRY_ENABLED=false \
-  .venv/engine/bin/rasa data validate --data nlu_data stories --domain domain.yml \
+  .venv/engine/bin/rasa data validate --data nlu_data stories --domain domain \
   --config config.yml >"$log" 2>&1 || status=$?
 warnings=$(grep -E "UserWarning|WARNING" "$log" | grep -v "is not used in any story or rule" |
   grep -v "MovedIn20Warning" || true)

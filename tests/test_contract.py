@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import yaml
-
+from bot.domain_text import domain
 from pep_nlp.contract import INTENTS
-
-DOMAIN = Path(__file__).resolve().parents[1] / "domain.yml"
 
 
 def test_the_contract_intents_are_the_domains() -> None:
-    domain = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))
-    assert set(domain["intents"]) == INTENTS
+    assert set(domain()["intents"]) == INTENTS

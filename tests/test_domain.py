@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from bot.questions import METADATA_KEYS, QUESTIONS
+from bot.domain_text import DOMAIN_PATH, domain, missing_wordings
+from bot.phases import Phase
+from bot.questions import (
+    FOLLOWED_UP,
+    METADATA_KEYS,
+    NOT_ANSWER_INTENTS,
+    QUESTIONS,
+    WORDING_PREFIXES,
+    previous_slot,
+)
+from pep_nlp.contract import INTENTS
 
 REPO = Path(__file__).resolve().parents[1]
-DOMAIN: dict[str, Any] = yaml.safe_load((REPO / "domain.yml").read_text())
+DOMAIN: dict[str, Any] = domain()
 RESPONSES: dict[str, list[dict[str, Any]]] = DOMAIN["responses"]
 CONTROL_INTENTS = {"skip", "dont_know", "help", "stop", "change_answer", "safeguarding_concern"}
 
@@ -29,10 +40,43 @@ def _story_utterances() -> set[str]:
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.key)
-def test_every_question_has_a_slot_and_its_wordings(question: Any) -> None:
+def test_every_question_has_a_slot_and_an_action_to_ask_it(question: Any) -> None:
     assert question.key in DOMAIN["slots"]
-    for prefix in ("utter_ask_", "utter_simpler_", "utter_example_"):
-        assert f"{prefix}{question.key}" in RESPONSES
+    assert f"action_ask_{question.key}" in DOMAIN["actions"]
+
+
+def test_every_question_has_its_wordings_in_every_phase_it_is_asked_in() -> None:
+    assert missing_wordings(QUESTIONS) == []
+
+
+def test_a_missing_wording_is_named(tmp_path: Path) -> None:
+    copy = tmp_path / "domain"
+    shutil.copytree(DOMAIN_PATH, copy)
+    hand_written = copy / "pep_voice.yml"
+    content = yaml.safe_load(hand_written.read_text(encoding="utf-8"))
+    del content["responses"]["utter_example_proud"]
+    # Only the Early Years wording left: every other phase the question is asked in lacks one.
+    content["responses"]["utter_ask_friends"] = [
+        v for v in content["responses"]["utter_ask_friends"] if v.get("condition")
+    ]
+    hand_written.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
+    assert missing_wordings(QUESTIONS, copy) == [
+        "utter_example_proud",
+        "utter_ask_friends (ks1_2, ks3_4, post_16)",
+    ]
+
+
+def test_a_question_needs_wordings_only_for_the_phases_it_is_asked_in() -> None:
+    attendance = next(q for q in QUESTIONS if q.key == "attendance")  # from Year 7
+    assert attendance.phases == {Phase.ks3_4, Phase.post_16}
+
+
+def test_each_follow_up_quotes_last_time_from_its_own_slot() -> None:
+    for key in FOLLOWED_UP:
+        assert DOMAIN["slots"][previous_slot(key)]["mappings"] == [{"type": "custom"}]
+        asking = next(q for q in QUESTIONS if q.follows_up == key)
+        texts = " ".join(v["text"] for v in RESPONSES[f"utter_ask_{asking.key}"])
+        assert f"{{{previous_slot(key)}}}" in texts
 
 
 def test_form_lists_the_questions_in_catalogue_order() -> None:
@@ -50,9 +94,13 @@ def test_answer_slots_are_never_filled_from_a_control_intent(question: Any) -> N
         ]
 
 
+def test_the_intents_that_are_never_answers_are_intents() -> None:
+    assert set(NOT_ANSWER_INTENTS) <= INTENTS
+
+
 def test_every_response_is_used_by_a_rule_or_an_action() -> None:
     actions_code = "\n".join(p.read_text() for p in (REPO / "actions").glob("*.py"))
-    families = ("utter_ask_", "utter_simpler_", "utter_example_")
+    families = WORDING_PREFIXES
     question_keys = {q.key for q in QUESTIONS}
     rasa_defaults = {"utter_default"}  # uttered by Rasa's own action_default_fallback
     for name in set(RESPONSES) - _story_utterances() - rasa_defaults:

@@ -10,11 +10,10 @@ opening words as a fallback should the domain change its wording.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 import yaml
 
-from bot.settings import REPO_ROOT
+from bot.domain_text import response_texts
 
 #: The child told the bot something a safeguarding lead must know: the turn is not kept.
 DISCLOSURE_RESPONSES = (
@@ -27,24 +26,16 @@ CHECK_RESPONSES = ("utter_check_disclosure", "utter_check_disclosure_again")
 DISCLOSURE_OPENING = "Thank you for telling me"
 
 
-def _texts(responses: dict[str, Any], names: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(
-        str(variant["text"]).strip()
-        for name in names
-        for variant in responses.get(name) or []
-        if isinstance(variant, dict) and variant.get("text")
-    )
+def _texts(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(text for name in names for text in response_texts(name))
 
 
 @lru_cache(maxsize=1)
 def _domain_texts() -> tuple[frozenset[str], frozenset[str]]:
     try:
-        with open(REPO_ROOT / "domain.yml", encoding="utf-8") as fh:
-            domain = yaml.safe_load(fh) or {}
+        return _texts(DISCLOSURE_RESPONSES), _texts(CHECK_RESPONSES)
     except (OSError, yaml.YAMLError):
         return frozenset(), frozenset()
-    responses = domain.get("responses") or {}
-    return _texts(responses, DISCLOSURE_RESPONSES), _texts(responses, CHECK_RESPONSES)
 
 
 def is_disclosure_response(text: str) -> bool:

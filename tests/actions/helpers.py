@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.domain_text import domain
 from bot.services.conversation import link_conversation
 from bot.services.directory import add_child, add_pep, add_school
 from bot.services.invites import issue_invite
 
-DOMAIN: dict[str, Any] = yaml.safe_load(
-    (Path(__file__).resolve().parents[2] / "domain.yml").read_text()
-)
+DOMAIN: dict[str, Any] = domain()
 
 
 def tracker_for(

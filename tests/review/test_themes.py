@@ -6,13 +6,12 @@ import itertools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import select
 
 from bot import db
+from bot.domain_text import responses
 from bot.models import AuditEvent, Pep, Role
 from bot.review.scope import StaffContext, peps_query
 from bot.services.answers import record_answer, submit_voice
@@ -35,7 +34,6 @@ from bot.services.themes import (
 )
 from tests.review.helpers import World, logged_in
 
-REPO = Path(__file__).resolve().parents[2]
 SVG_NS = "{http://www.w3.org/2000/svg}"
 SECRET_WORDS = "Gloamingtide <script>alert('x')</script> pineapple"
 
@@ -139,10 +137,9 @@ def test_zeros_beside_a_small_count_are_hidden_where_a_total_may_be_known() -> N
 
 
 def _buttons(question_key: str) -> set[str]:
-    domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
     titles: set[str] = set()
     found = 0
-    for name, variants in domain["responses"].items():
+    for name, variants in responses().items():
         if name.endswith(f"_{question_key}") and name.startswith("utter_"):
             for variant in variants:
                 found += 1
