@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.answer_form import SKIPPED
 from bot.phases import Phase
-from bot.questions import TEACHER_QUESTION, questions_for
+from bot.questions import FOLLOWED_UP, TEACHER_QUESTION, previous_slot, questions_for
 from bot.services.conversation import LinkedPep, already_sent, linked_conversation
 
 #: What to say to a conversation that is not linked: a hello gets a hello and the question
@@ -41,8 +41,7 @@ def slots_from_store(linked: LinkedPep, year_group_plan: list[str]) -> list[Even
         SlotSet("paused", False),
         SlotSet("checking", False),
         SlotSet("submitted", False),
-        SlotSet("previous_get_better_at", linked.previous.get("get_better_at")),
-        SlotSet("previous_help_wanted", linked.previous.get("help_wanted")),
+        *(SlotSet(previous_slot(key), linked.previous.get(key)) for key in FOLLOWED_UP),
         SlotSet("answered_by", linked.answered_by.value if linked.answered_by else None),
     ]
     for key in year_group_plan:
