@@ -9,7 +9,7 @@ from urllib.parse import quote
 from bot.security import find_code
 from bot.settings import get_settings
 
-# Commands the channel maps to the engine's intents (both exist in domain.yml).
+# Commands the channel maps to the engine's intents (both exist in the domain).
 HELP_INTENT = "/help"
 STOP_INTENT = "/stop"
 
