@@ -9,7 +9,6 @@ saved as an answer: it goes to the safeguarding lead, and the question stays una
 from __future__ import annotations
 
 import asyncio
-import logging
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
@@ -19,20 +18,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.disclosure import SKIPPED, pass_on
 from bot.answerer import answerer_from_text
-from bot.engine_client import without_guard
 from bot.models import AnsweredBy
-from bot.services.answers import AlreadySubmitted, AnswerError, AnswerTooLong
-from bot.services.conversation import NotLinked, save_conversation_answer
+from bot.services.conversation import AnswerOutcome, Saved, save_conversation_answer
 from bot.smalltalk import is_only_farewell, is_only_greeting
-from pep_nlp.safeguarding import default_screen
+from pep_nlp.contract import without_guard
 
-logger = logging.getLogger(__name__)
-
-__all__ = ["SKIPPED", "AnswerFormValidation", "save_answer", "screen_and_save"]
+__all__ = ["SKIPPED", "AnswerFormValidation", "save_skip", "screen_and_save"]
 
 #: The last action before the form when it is validating what the child just sent
 #: (Rasa 3 runs action_extract_slots after every message, before the form).
@@ -70,65 +64,59 @@ def answered_by(tracker: Tracker) -> AnsweredBy:
         return answerer_from_text(str(value or "")) or AnsweredBy.child
 
 
-async def save_answer(
-    question_key: str,
-    text: str | None,
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    *,
-    skipped: bool = False,
-) -> bool:
-    """Save the child's words (or a skip) for one question; tell the child if that failed."""
-    try:
-        await asyncio.to_thread(
-            save_conversation_answer,
-            tracker.sender_id,
-            question_key,
-            text,
-            answered_by(tracker),
-            skipped=skipped,
-        )
-    except AnswerTooLong:
-        dispatcher.utter_message(response="utter_answer_too_long")
-        return False
-    except AlreadySubmitted:
-        dispatcher.utter_message(response="utter_already_sent")
-        return False
-    except (SQLAlchemyError, NotLinked, AnswerError) as error:
-        # Never log the answer itself: only which question and why.
-        logger.warning("could not save answer to %s: %s", question_key, type(error).__name__)
-        dispatcher.utter_message(response="utter_save_failed")
-        return False
-    return True
+#: What the child is told when an answer could not be saved (the form asks again).
+NOT_SAVED_RESPONSES = {
+    Saved.too_long: "utter_answer_too_long",
+    Saved.already_sent: "utter_already_sent",
+    Saved.failed: "utter_save_failed",
+}
+
+
+def _saved(outcome: AnswerOutcome, dispatcher: CollectingDispatcher) -> bool:
+    response = NOT_SAVED_RESPONSES.get(outcome.saved)
+    if response is not None:
+        dispatcher.utter_message(response=response)
+    return outcome.saved is Saved.saved
+
+
+async def save_skip(question_key: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Record the question as skipped; tell the child if that failed."""
+    outcome = await asyncio.to_thread(
+        save_conversation_answer,
+        tracker.sender_id,
+        question_key,
+        None,
+        answered_by(tracker),
+        skipped=True,
+    )
+    return _saved(outcome, dispatcher)
 
 
 async def screen_and_save(
     question_key: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> dict[str, Any]:
-    """The slot updates for a typed answer: saved, re-asked, or passed on to the DSL.
-
-    The engine screens every message first; this second screen, before anything is saved,
-    catches what reaches the form another way (a "no" to the check, "I don't know").
-    A finding that needs context was already checked with the child, so it is saved.
-    """
+    """The slot updates for a typed answer: saved, re-asked, or passed on to the DSL
+    (the service screens the words before it saves them)."""
     text = without_guard(text)
-    finding = await asyncio.to_thread(default_screen().check, text)
-    if finding is not None and not finding.ask_first:
+    outcome = await asyncio.to_thread(
+        save_conversation_answer, tracker.sender_id, question_key, text, answered_by(tracker)
+    )
+    if outcome.saved is Saved.disclosure:
 
         async def skip(key: str) -> bool:
-            return await save_answer(key, None, dispatcher, tracker, skipped=True)
+            return await save_skip(key, dispatcher, tracker)
 
         passed = await pass_on(
             dispatcher,
             tracker,
             words=text,
-            category=finding.category,
+            category=str(outcome.category),
             source="answer_screen",
             question_key=question_key,
             skip_question=skip,
         )
         return {question_key: None, **passed.slots}
-    saved = await save_answer(question_key, text, dispatcher, tracker)
+    saved = _saved(outcome, dispatcher)
     return {question_key: text if saved else None}
 
 

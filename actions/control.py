@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answer_form import SKIPPED, save_answer, screen_and_save
+from actions.answer_form import SKIPPED, save_skip, screen_and_save
 from bot.models import AnsweredBy
 from bot.questions import BY_KEY
 
@@ -35,7 +35,7 @@ class ActionSkipQuestion(Action):  # type: ignore[misc]  # rasa-sdk ships no typ
             return []
         if key == "answered_by":  # not a question about them: assume they answer alone
             return [SlotSet(key, AnsweredBy.child.value)]
-        if not await save_answer(key, None, dispatcher, tracker, skipped=True):
+        if not await save_skip(key, dispatcher, tracker):
             return []
         dispatcher.utter_message(response="utter_skipped")
         return [SlotSet(key, SKIPPED)]

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.answer_form import SKIPPED
 from bot.phases import Phase
-from bot.questions import FOLLOWED_UP, TEACHER_QUESTION, previous_slot, questions_for
+from bot.questions import FOLLOWED_UP, TEACHER_QUESTION, previous_slot
 from bot.services.conversation import LinkedPep, already_sent, linked_conversation
 
 #: What to say to a conversation that is not linked: a hello gets a hello and the question
@@ -32,19 +32,19 @@ NOT_LINKED_RESPONSES = {
 }
 
 
-def slots_from_store(linked: LinkedPep, year_group_plan: list[str]) -> list[EventType]:
+def slots_from_store(linked: LinkedPep) -> list[EventType]:
     """Fill the conversation from the store, so a child carries on where they left off."""
     events: list[EventType] = [
         SlotSet("pep_linked", True),
         SlotSet("phase", linked.phase.value),
-        SlotSet("plan", year_group_plan),
+        SlotSet("plan", list(linked.plan)),
         SlotSet("paused", False),
         SlotSet("checking", False),
         SlotSet("submitted", False),
         *(SlotSet(previous_slot(key), linked.previous.get(key)) for key in FOLLOWED_UP),
         SlotSet("answered_by", linked.answered_by.value if linked.answered_by else None),
     ]
-    for key in year_group_plan:
+    for key in linked.plan:
         if key in linked.answered:
             text = linked.answered[key]
             events.append(SlotSet(key, SKIPPED if text is None else text))
@@ -74,11 +74,9 @@ class ActionLinkInvite(Action):  # type: ignore[misc]  # rasa-sdk ships no type 
             for response in NOT_LINKED_RESPONSES.get(intent, ["utter_not_linked"]):
                 dispatcher.utter_message(response=response)
             return [SlotSet("pep_linked", False)]
-        questions = questions_for(linked.year_group, linked.previous, returned=linked.returned)
-        plan = [q.key for q in questions]
         if linked.answered:
             dispatcher.utter_message(response="utter_welcome_back")
         else:
             early = linked.phase == Phase.early_years
             dispatcher.utter_message(response="utter_intro_early_years" if early else "utter_intro")
-        return slots_from_store(linked, plan)
+        return slots_from_store(linked)

@@ -21,7 +21,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answer_form import save_answer, screen_and_save
+from actions.answer_form import save_skip, screen_and_save
 from actions.disclosure import pass_on
 from bot.check_reply import carries_on, yes_or_no
 from bot.services.disclosure_flow import fingerprint, is_repeat, state_from_slots
@@ -68,7 +68,7 @@ async def _pass_on(
     message_id: str | None = None,
 ) -> list[EventType]:
     async def skip(key: str) -> bool:
-        return await save_answer(key, None, dispatcher, tracker, skipped=True)
+        return await save_skip(key, dispatcher, tracker)
 
     passed = await pass_on(
         dispatcher, tracker, words=words, category=category, source="engine",

@@ -14,35 +14,26 @@ import httpx
 
 from bot.keys import shared_token
 from bot.settings import get_settings
+from pep_nlp.contract import SLASH_GUARD as SLASH_GUARD  # the channels' names for these
+from pep_nlp.contract import Intent, intent_payload
+from pep_nlp.contract import as_typed_text as as_typed_text
+from pep_nlp.contract import without_guard as without_guard
 
 #: The engine's channel for the app (pep_engine.channel.AppInput, in credentials.yml).
 ENGINE_WEBHOOK_PATH = "/webhooks/app/webhook"
-
-#: Put before a child's typed text that starts with "/", so Rasa reads it as text and not as
-#: an intent shortcut ("/stop{...}"). Invisible; actions remove it before saving.
-SLASH_GUARD = "\u2060"
 
 #: Said by a channel when the engine or the action server could not take the message.
 NOT_SAVED_MESSAGE = "Sorry, I couldn't save that just now. Please send it again in a minute."
 
 
-def as_typed_text(text: str) -> str:
-    """What to send the engine for text the child typed (never a payload the bot offered)."""
-    return SLASH_GUARD + text if text.lstrip().startswith("/") else text
-
-
 #: Starts (or resumes) a conversation the app has already linked to a PEP. It carries no
 #: code: the engine's tracker store never holds one.
-START_MESSAGE = "/start"
+START_MESSAGE = intent_payload(Intent.start)
 
 
 def engine_headers() -> dict[str, str]:
     """The header that tells the engine a message comes from the app (current key's token)."""
     return {"Authorization": f"Bearer {shared_token('engine')}"}
-
-
-def without_guard(text: str) -> str:
-    return text.removeprefix(SLASH_GUARD)
 
 
 class EngineUnavailable(Exception):

@@ -8,12 +8,15 @@ and a child who comes back finds their answers there.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
+import logging
+import threading
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope
@@ -24,10 +27,17 @@ from bot.questions import (
     FOLLOWED_UP,
     SECTION_TITLES,
     TEACHER_QUESTION,
+    Question,
     Section,
     questions_for,
 )
-from bot.services.answers import record_answer, submit_voice
+from bot.services.answers import (
+    AlreadySubmitted,
+    AnswerError,
+    AnswerTooLong,
+    record_answer,
+    submit_voice,
+)
 from bot.services.invites import (
     ConversationLinkedElsewhere,
     InviteError,
@@ -40,6 +50,9 @@ from bot.services.invites import (
 from bot.services.tagging import tags_for
 from bot.services.teacher_question import answers_current_question, reply_of, shown_to_child
 from bot.services.throttle import invite_throttle
+from pep_nlp.safeguarding import Finding, default_screen
+
+logger = logging.getLogger(__name__)
 
 #: How many characters of last time's answer are quoted back to the child.
 QUOTE_CHARS = 200
@@ -60,6 +73,7 @@ class LinkedPep:
     # The designated teacher sent the voice back with a question: it is in the plan, and in
     # `answered` only once the child replied to it (bot.services.teacher_question).
     returned: bool = False
+    plan: tuple[str, ...] = ()  # the question keys this child is asked, in order
 
 
 def _linked_pep(session: Session, conversation_id: str) -> Pep:
@@ -85,6 +99,13 @@ def _previous_answers(session: Session, pep: Pep) -> dict[str, str]:
     }
 
 
+def _questions(pep: Pep, previous: Collection[str]) -> list[Question]:
+    """The questions this child is asked, in order: their year group's, the follow-ups of
+    what they said last time (`previous`: those keys), and the designated teacher's if the
+    voice was sent back."""
+    return questions_for(pep.child.year_group, previous, returned=pep.returned_at is not None)
+
+
 def _answered(pep: Pep) -> list[Answer]:
     """The PEP's answers that count now: a reply to a question the teacher has since replaced
     (or withdrawn) does not answer the question now sent back."""
@@ -95,14 +116,16 @@ def _answered(pep: Pep) -> list[Answer]:
 
 def _linked(session: Session, pep: Pep) -> LinkedPep:
     latest = max(pep.answers, key=lambda a: a.updated_at, default=None)
+    previous = _previous_answers(session, pep)
     return LinkedPep(
         pep_id=pep.id,
         phase=pep.child.phase,
         year_group=pep.child.year_group,
         answered={a.question_key: a.text for a in _answered(pep)},
         answered_by=latest.answered_by if latest else None,
-        previous=_previous_answers(session, pep),
+        previous=previous,
         returned=pep.returned_at is not None,
+        plan=tuple(q.key for q in _questions(pep, previous)),
     )
 
 
@@ -211,9 +234,33 @@ def reflection_plan(conversation_id: str) -> list[str]:
     """The question keys this child is asked, in order."""
     with session_scope() as session:
         pep = _linked_pep(session, conversation_id)
-        previous = _previous_answers(session, pep)
-        returned = pep.returned_at is not None
-        return [q.key for q in questions_for(pep.child.year_group, previous, returned=returned)]
+        return [q.key for q in _questions(pep, _previous_answers(session, pep))]
+
+
+class Saved(enum.Enum):
+    """What became of an answer the child gave."""
+
+    saved = "saved"
+    disclosure = "disclosure"  # not saved: the words are for the safeguarding lead
+    too_long = "too_long"
+    already_sent = "already_sent"
+    failed = "failed"  # the store refused it, or the chat is not linked
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    saved: Saved
+    category: str | None = None  # the screen's category, for a disclosure
+
+
+_screen_lock = threading.Lock()
+
+
+def _screen(text: str) -> Finding | None:
+    # Loading the screen takes seconds: one thread loads it, the others wait for it.
+    with _screen_lock:
+        screen = default_screen()
+    return screen.check(text)
 
 
 def save_conversation_answer(
@@ -223,6 +270,38 @@ def save_conversation_answer(
     answered_by: AnsweredBy | str = AnsweredBy.child,
     *,
     skipped: bool = False,
+) -> AnswerOutcome:
+    """Screen the child's words, then save them (or the skip) for one question.
+
+    The engine screens every message first; this second screen, before anything is saved,
+    catches what reaches a question another way (a "no" to the check, "I don't know").
+    A finding that needs context was already checked with the child, so it is saved.
+    A disclosure is never saved as an answer: the caller passes it on.
+    """
+    if text is not None and not skipped:
+        finding = _screen(text)
+        if finding is not None and not finding.ask_first:
+            return AnswerOutcome(Saved.disclosure, finding.category)
+    try:
+        _save(conversation_id, question_key, text, answered_by, skipped=skipped)
+    except AnswerTooLong:
+        return AnswerOutcome(Saved.too_long)
+    except AlreadySubmitted:
+        return AnswerOutcome(Saved.already_sent)
+    except (SQLAlchemyError, NotLinked, AnswerError) as error:
+        # Never log the answer itself: only which question and why.
+        logger.warning("could not save answer to %s: %s", question_key, type(error).__name__)
+        return AnswerOutcome(Saved.failed)
+    return AnswerOutcome(Saved.saved)
+
+
+def _save(
+    conversation_id: str,
+    question_key: str,
+    text: str | None,
+    answered_by: AnsweredBy | str,
+    *,
+    skipped: bool,
 ) -> None:
     question = BY_KEY.get(question_key)
     tags = tags_for(text) if question and question.tags and text else []
@@ -256,9 +335,7 @@ def summary_for(conversation_id: str) -> list[SummarySection]:
         pep = _linked_pep(session, conversation_id)
         saved = {a.question_key: a for a in _answered(pep)}
         sections: dict[Section, SummarySection] = {}
-        previous = _previous_answers(session, pep)
-        returned = pep.returned_at is not None
-        for question in questions_for(pep.child.year_group, previous, returned=returned):
+        for question in _questions(pep, _previous_answers(session, pep)):
             answer = saved.get(question.key)
             if answer is None:
                 continue
