@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from bot.alerts import uk_time
+from bot.uk_time import uk_time
 from bot.models import (
     AlertStatus,
     Child,

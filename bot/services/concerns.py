@@ -15,7 +15,7 @@ from sqlalchemy import Select, case, select, update
 from sqlalchemy.orm import Session
 
 from bot.access import WORDS_ROLES
-from bot.alerts import uk_time
+from bot.uk_time import uk_time
 from bot.models import AlertStatus, Child, Pep, Role, SafeguardingConcern, StaffUser, utcnow
 from bot.questions import BY_KEY
 from bot.services import ServiceError
