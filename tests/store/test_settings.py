@@ -62,17 +62,6 @@ def test_env_overrides_and_postgres_driver(
     assert settings.invite_ttl_days == 7
 
 
-def test_get_settings_is_cached_and_clearable(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SECRET_KEY", "one" * 11)
-    assert get_settings() is get_settings()
-    monkeypatch.setenv("SECRET_KEY", "two" * 11)
-    assert get_settings().secret_key == "one" * 11
-    get_settings.cache_clear()
-    assert get_settings().secret_key == "two" * 11
-
-
 def test_production_needs_a_secret_key_apart_from_the_data(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,5 +80,11 @@ def test_production_needs_a_secret_key_apart_from_the_data(
     assert Settings().previous_secret_keys == ("y" * 40,)
 
 
-def test_the_production_default_is_not_development(clean_env: Path) -> None:
-    assert Settings.model_fields["environment"].default == "production"
+def test_with_no_environment_set_the_rules_are_production_s(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server started without ENVIRONMENT never makes itself a key beside the data."""
+    monkeypatch.delenv("ENVIRONMENT")
+    with pytest.raises(ValidationError, match="SECRET_KEY is not set"):
+        Settings()
+    assert not (clean_env / "secret_key").exists()
