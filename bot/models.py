@@ -384,6 +384,20 @@ class ProcessedUpdate(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class TelegramKeyboard(Base):
+    """One inline keyboard the bot sent on Telegram: PTB's callback-data cache, in the store
+    (bot.telegram.persistence), so a button still works after a restart or on another
+    instance. `buttons` is JSON {button id: payload}; payloads are the bot's own ("/affirm",
+    '/inform{"answered_by":"with_carer"}'), never a child's words or a name. The newest
+    `bot.services.telegram_keyboards.KEYBOARDS_KEPT` are kept."""
+
+    __tablename__ = "telegram_keyboards"
+
+    keyboard_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    buttons: Mapped[str] = mapped_column(Text)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class StaffSession(Base):
     """A logged-in staff member's session for the review app (bot.review.sessions).
 

@@ -9,6 +9,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings, get_settings
 from bot.telegram.handlers import add_handlers, close_engine_client, open_engine_client
+from bot.telegram.persistence import KEYBOARDS_IN_MEMORY, StoreCallbackData
 
 TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
 # Only what the handlers use, so Telegram sends nothing else.
@@ -30,6 +31,9 @@ def build_application(settings: Settings | None = None, *, polling: bool) -> Tel
         .token(settings.telegram_token)
         .base_url(settings.telegram_base_url)
         .base_file_url(file_base_url(settings.telegram_base_url))
+        # Buttons carry ids; PTB maps them to payloads, kept in the store across restarts.
+        .arbitrary_callback_data(KEYBOARDS_IN_MEMORY)
+        .persistence(StoreCallbackData())
         .post_init(open_engine_client)
         .post_shutdown(close_engine_client)
     )

@@ -29,6 +29,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    InvalidCallbackData,
     MessageHandler,
     filters,
 )
@@ -42,8 +43,9 @@ from bot.engine_client import (
     send_to_engine,
 )
 from bot.services.invites import THROTTLED_MESSAGE, InviteError
+from bot.services.telegram_keyboards import button_payload
 from bot.services.throttle import invite_throttle
-from bot.telegram.keyboard import ButtonPayloads, inline_keyboard, title_of
+from bot.telegram.keyboard import inline_keyboard, tapped_ids, title_of
 from bot.telegram.links import current_conversation, link_chat, route, sync_link, telegram_client
 from bot.telegram.messages import (
     BUTTON_EXPIRED_MESSAGE,
@@ -59,26 +61,18 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 ENGINE_CLIENT = "engine_client"
-BUTTON_PAYLOADS = "button_payloads"
 TYPING_REFRESH_SECONDS = 4.5  # Telegram shows "typing…" for 5 s
 
 
 async def open_engine_client(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """post_init: one connection pool to the engine for the whole application."""
     application.bot_data[ENGINE_CLIENT] = httpx.AsyncClient(timeout=60)
-    application.bot_data[BUTTON_PAYLOADS] = ButtonPayloads()
 
 
 async def close_engine_client(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     client = application.bot_data.pop(ENGINE_CLIENT, None)
     if isinstance(client, httpx.AsyncClient):
         await client.aclose()
-
-
-def _payloads(context: Context) -> ButtonPayloads:
-    payloads = context.bot_data.setdefault(BUTTON_PAYLOADS, ButtonPayloads())
-    assert isinstance(payloads, ButtonPayloads)
-    return payloads
 
 
 @contextlib.asynccontextmanager
@@ -102,7 +96,7 @@ async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
             await task
 
 
-async def send_reply(bot: Bot, chat_id: int, reply: BotMessage, payloads: ButtonPayloads) -> None:
+async def send_reply(bot: Bot, chat_id: int, reply: BotMessage) -> None:
     """One bot message; its buttons become an inline keyboard under the last chunk."""
     text = reply.text or (CHOOSE_PROMPT if reply.buttons else "")
     if not text:
@@ -112,7 +106,7 @@ async def send_reply(bot: Bot, chat_id: int, reply: BotMessage, payloads: Button
     for chunk in chunks[:-1]:
         await bot.send_message(chat_id, chunk)
     # No parse_mode: the bot's words (which may quote the child's) are shown as plain text.
-    keyboard = inline_keyboard(reply.buttons, payloads)
+    keyboard = inline_keyboard(reply.buttons)
     await bot.send_message(chat_id, chunks[-1], reply_markup=keyboard)
 
 
@@ -140,9 +134,12 @@ async def relay(
     except SQLAlchemyError as error:
         # The answer is saved by the engine; only the reminder link is missed (retried next turn).
         log.warning("could not record the Telegram link: %s", type(error).__name__)
-    payloads = _payloads(context)
     for reply in replies:
-        await send_reply(context.bot, chat_id, reply, payloads)
+        await send_reply(context.bot, chat_id, reply)
+    if any(reply.buttons for reply in replies):
+        # Keep the new buttons in the store now, not at PTB's next interval: a restart or
+        # another instance may receive the tap.
+        await context.application.update_persistence()
 
 
 async def open_with_secret(
@@ -209,13 +206,26 @@ async def on_not_text(update: Update, context: Context) -> None:
         await update.message.reply_text(NOT_TEXT_MESSAGE)
 
 
+async def _tapped(data: object) -> tuple[object, str | None]:
+    """What identifies the tapped button in its message, and its payload (None: run out).
+
+    PTB's cache gives the payload of a button this process knows. One it does not know
+    (sent by another instance, or too old for memory) is looked up in the store.
+    """
+    if not isinstance(data, InvalidCallbackData):
+        return data, data if isinstance(data, str) else None
+    ids = tapped_ids(data)
+    payload = None if ids is None else await asyncio.to_thread(button_payload, *ids)
+    return data.callback_data, payload
+
+
 async def on_button(update: Update, context: Context) -> None:
     """A tapped inline button: answer the tap, show the choice, send its payload."""
     query = update.callback_query
     if query is None or update.effective_chat is None:
         return
     chat_id = update.effective_chat.id
-    payload = _payloads(context).payload_for(query.data)
+    tapped, payload = await _tapped(query.data)
     message = query.message if isinstance(query.message, Message) else None
     if payload is None or message is None:
         await query.answer(BUTTON_EXPIRED_MESSAGE)
@@ -223,7 +233,7 @@ async def on_button(update: Update, context: Context) -> None:
             await query.edit_message_reply_markup(reply_markup=None)
         return
     await query.answer()
-    title = title_of(message.reply_markup, query.data)
+    title = title_of(message.reply_markup, tapped)
     if title:
         try:
             # Editing without reply_markup also removes the keyboard: no second tap.

@@ -1,68 +1,48 @@
 """Rasa buttons as a Telegram inline keyboard.
 
-Telegram limits callback data to 64 bytes and Rasa payloads such as
-'/inform{"answered_by":"with_carer"}' can be longer, so a button carries a short token
-(a hash of its payload) and this process keeps token -> payload for the buttons it offered.
-Payloads come from the bot, never from the child, and the token never contains either.
-A tap on a button offered before a restart finds no payload: the child is asked to type.
+Each button's callback data is its Rasa payload; PTB's arbitrary callback data
+(`bot.telegram.application`) sends Telegram two random ids instead and keeps id -> payload
+in its cache, which `bot.telegram.persistence` keeps in the store. Payloads come from the
+bot, never from the child, and the ids contain neither.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CallbackDataCache, InvalidCallbackData
 
 from bot.engine_client import Button
 
-CALLBACK_PREFIX = "b:"
-MAX_CALLBACK_BYTES = 64
 
-
-def callback_token(payload: str) -> str:
-    """Short, fixed-length callback data for a payload (26 bytes)."""
-    return CALLBACK_PREFIX + hashlib.blake2s(payload.encode(), digest_size=12).hexdigest()
-
-
-class ButtonPayloads:
-    """Token -> payload for the buttons offered; the domain has few, so this stays small."""
-
-    def __init__(self, limit: int = 4096) -> None:
-        self._limit = limit
-        self._payloads: OrderedDict[str, str] = OrderedDict()
-
-    def remember(self, payload: str) -> str:
-        token = callback_token(payload)
-        self._payloads[token] = payload
-        self._payloads.move_to_end(token)
-        while len(self._payloads) > self._limit:
-            self._payloads.popitem(last=False)
-        return token
-
-    def payload_for(self, token: str | None) -> str | None:
-        return None if token is None else self._payloads.get(token)
-
-
-def inline_keyboard(
-    buttons: Sequence[Button], payloads: ButtonPayloads
-) -> InlineKeyboardMarkup | None:
+def inline_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
     """One button per row: titles stay readable on a phone."""
     if not buttons:
         return None
-    rows = [
-        [InlineKeyboardButton(b.title, callback_data=payloads.remember(b.payload))] for b in buttons
-    ]
-    return InlineKeyboardMarkup(rows)
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.title, callback_data=b.payload)] for b in buttons]
+    )
 
 
-def title_of(markup: InlineKeyboardMarkup | None, token: str | None) -> str | None:
-    """The title of the tapped button, read back from the message's own keyboard."""
-    if markup is None or token is None:
+def tapped_ids(data: InvalidCallbackData) -> tuple[str, str] | None:
+    """(keyboard id, button id) of a tap PTB's cache did not know, to look up in the store."""
+    if not data.callback_data:
+        return None
+    return CallbackDataCache.extract_uuids(data.callback_data)
+
+
+def _raw(data: object) -> object:
+    return data.callback_data if isinstance(data, InvalidCallbackData) else data
+
+
+def title_of(markup: InlineKeyboardMarkup | None, tapped: object) -> str | None:
+    """The title of the tapped button, read back from the message's own keyboard: `tapped`
+    is the payload PTB's cache gave, or the raw callback data when it did not know it."""
+    if markup is None or tapped is None:
         return None
     for row in markup.inline_keyboard:
         for button in row:
-            if button.callback_data == token:
+            if _raw(button.callback_data) == tapped:
                 return button.text
     return None

@@ -125,9 +125,12 @@ async def _body(request: Request) -> bytes | None:
 def _parse(body: bytes, application: TelegramApplication) -> Update | None:
     try:
         data: Any = json.loads(body)
-        return Update.de_json(data, application.bot)
+        update = Update.de_json(data, application.bot)
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
+    # As PTB's own webhook server does: a tapped button's ids become its payload (the cache).
+    application.bot.insert_callback_data(update)
+    return update
 
 
 async def _run(request: Request, application: TelegramApplication, update: Update) -> Response:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from bot import db
@@ -15,6 +16,8 @@ from bot.settings import Settings, get_settings
 from bot.telegram.application import TelegramApplication, build_application
 from tests.factories import child_pep
 from tests.telegram.fake_bot_api import FakeBotApi, run_polling
+
+SECRET = "unit-webhook-secret_0123456789abcdef"
 
 
 @pytest.fixture
@@ -35,6 +38,22 @@ def telegram_settings(
     get_settings.cache_clear()
     invite_throttle.cache_clear()  # a fresh count of refused codes for every test
     return get_settings()
+
+
+@pytest.fixture
+def webhook_settings(telegram_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", SECRET)
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@pytest.fixture
+def client(webhook_settings: Settings) -> Iterator[TestClient]:
+    """The web app, receiving Telegram updates at its webhook."""
+    from bot.web.app import app
+
+    with TestClient(app) as test_client:
+        yield test_client
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -32,26 +31,11 @@ from bot.telegram.webhook import (
     router,
     telegram_lifespan,
 )
+from tests.telegram.conftest import SECRET
 from tests.telegram.fake_bot_api import FakeBotApi
 
-SECRET = "unit-webhook-secret_0123456789abcdef"
 CHAT = 515151
 HEADERS = {SECRET_HEADER: SECRET}
-
-
-@pytest.fixture
-def webhook_settings(telegram_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", SECRET)
-    get_settings.cache_clear()
-    return get_settings()
-
-
-@pytest.fixture
-def client(webhook_settings: Settings) -> Iterator[TestClient]:
-    from bot.web.app import app
-
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def engine_messages(api: FakeBotApi) -> list[str]:
