@@ -10,12 +10,11 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -24,12 +23,9 @@ from bot.models import Answer, AnsweredBy, Pep, PepStatus, utcnow
 from bot.phases import Phase
 from bot.questions import (
     BY_KEY,
-    FOLLOWED_UP,
     SECTION_TITLES,
     TEACHER_QUESTION,
-    Question,
     Section,
-    questions_for,
 )
 from bot.services.answers import (
     AlreadySubmitted,
@@ -47,15 +43,13 @@ from bot.services.invites import (
     pep_for_conversation,
     redeem_invite,
 )
+from bot.services.progress import previous_answers, questions_asked
 from bot.services.tagging import tags_for
 from bot.services.teacher_question import answers_current_question, reply_of, shown_to_child
 from bot.services.throttle import invite_throttle
 from pep_nlp.safeguarding import Finding, default_screen
 
 logger = logging.getLogger(__name__)
-
-#: How many characters of last time's answer are quoted back to the child.
-QUOTE_CHARS = 200
 
 
 class NotLinked(Exception):
@@ -83,29 +77,6 @@ def _linked_pep(session: Session, conversation_id: str) -> Pep:
     return pep
 
 
-def _previous_answers(session: Session, pep: Pep) -> dict[str, str]:
-    """The child's words from their most recent earlier PEP, for the questions followed up."""
-    earlier = session.scalars(
-        select(Pep)
-        .where(Pep.child_id == pep.child_id, Pep.id != pep.id, Pep.meeting_date < pep.meeting_date)
-        .order_by(Pep.meeting_date.desc())
-    ).first()
-    if earlier is None:
-        return {}
-    return {
-        a.question_key: a.text[:QUOTE_CHARS]
-        for a in earlier.answers
-        if a.question_key in FOLLOWED_UP and a.text and not a.skipped
-    }
-
-
-def _questions(pep: Pep, previous: Collection[str]) -> list[Question]:
-    """The questions this child is asked, in order: their year group's, the follow-ups of
-    what they said last time (`previous`: those keys), and the designated teacher's if the
-    voice was sent back."""
-    return questions_for(pep.child.year_group, previous, returned=pep.returned_at is not None)
-
-
 def _answered(pep: Pep) -> list[Answer]:
     """The PEP's answers that count now: a reply to a question the teacher has since replaced
     (or withdrawn) does not answer the question now sent back."""
@@ -116,7 +87,7 @@ def _answered(pep: Pep) -> list[Answer]:
 
 def _linked(session: Session, pep: Pep) -> LinkedPep:
     latest = max(pep.answers, key=lambda a: a.updated_at, default=None)
-    previous = _previous_answers(session, pep)
+    previous = previous_answers(session, pep)
     return LinkedPep(
         pep_id=pep.id,
         phase=pep.child.phase,
@@ -125,7 +96,7 @@ def _linked(session: Session, pep: Pep) -> LinkedPep:
         answered_by=latest.answered_by if latest else None,
         previous=previous,
         returned=pep.returned_at is not None,
-        plan=tuple(q.key for q in _questions(pep, previous)),
+        plan=tuple(q.key for q in questions_asked(pep, previous)),
     )
 
 
@@ -234,7 +205,7 @@ def reflection_plan(conversation_id: str) -> list[str]:
     """The question keys this child is asked, in order."""
     with session_scope() as session:
         pep = _linked_pep(session, conversation_id)
-        return [q.key for q in _questions(pep, _previous_answers(session, pep))]
+        return [q.key for q in questions_asked(pep, previous_answers(session, pep))]
 
 
 class Saved(enum.Enum):
@@ -335,7 +306,7 @@ def summary_for(conversation_id: str) -> list[SummarySection]:
         pep = _linked_pep(session, conversation_id)
         saved = {a.question_key: a for a in _answered(pep)}
         sections: dict[Section, SummarySection] = {}
-        for question in _questions(pep, _previous_answers(session, pep)):
+        for question in questions_asked(pep, previous_answers(session, pep)):
             answer = saved.get(question.key)
             if answer is None:
                 continue
