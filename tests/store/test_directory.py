@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import AuditEvent, Pep, PepStatus, Role
+from bot.models import AuditEvent, PepStatus, Role
 from bot.phases import Phase
 from bot.services import directory as d
 
@@ -59,6 +59,7 @@ def test_peps(session: Session) -> None:
     elm_child = d.add_child(session, "Elm", "Ali", 12)
     late = d.add_pep(session, oak_child.id, "2030-06-01")
     early = d.add_pep(session, elm_child.id, date(2030, 1, 1))
+    assert (late.child_id, early.child_id) == (oak_child.id, elm_child.id)
     assert late.status is PepStatus.not_started
     assert late.meeting_date == date(2030, 6, 1)
     assert late.submitted_at is None
@@ -93,8 +94,3 @@ def test_directory_audit_has_ids_not_names(session: Session) -> None:
     assert events[-1].actor == "tester"
     assert events[-1].pep_id == pep.id
     assert all("Secretname" not in str(e.detail) for e in events)
-
-
-def test_pep_is_linked_to_child(session: Session, pep: Pep) -> None:
-    assert pep.child.first_name == "Alex"
-    assert pep.child.school.name == "Test School"
