@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
-from bot.alerts import AlertFacts, Recipients, compose_alert
+from bot.alerts.compose import compose_alert
+from bot.alerts.facts import AlertFacts
+from bot.alerts.recipients import Recipients
 from bot.models import AuditEvent, Pep, SafeguardingConcern
 from bot.services.concerns import TEXT_MAX
 from bot.services.safeguarding import dedupe_key_for, report_disclosure
@@ -83,7 +85,7 @@ def test_the_dsl_reads_every_message_in_order(world: World, concern: int) -> Non
     assert "Robin" in text and f'href="/review/peps/{world.pep_a}"' in text
     assert "Not acknowledged yet" in text
     assert 'action="/review/concerns/' in text
-    # The reading is audited through bot.access, never with the words.
+    # The reading is audited through bot.services.access, never with the words.
     assert ("concern.viewed", {"concern_id": concern, "viewer_id": world.dsl_a.ctx.staff_id}) in (
         actions(concern_id=concern)
     )

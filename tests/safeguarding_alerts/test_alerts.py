@@ -1,8 +1,8 @@
-"""DSL alerts through a real SMTP server (aiosmtpd on loopback)."""
+"""DSL alerts through a real SMTP server (aiosmtpd on loopback): one attempt, the worker's
+pass under the retry policy, and the claim that makes each alert go once."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -12,13 +12,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot import alerts
+from bot.alerts.compose import SUBJECT
+from bot.alerts.delivery import (
+    DeliveryResult,
+    Outcome,
+    PendingResult,
+    deliver_alert,
+    deliver_due_alerts,
+    send_pending_alerts,
+)
 from bot.db import session_scope
-from bot.models import AlertStatus, AuditEvent, Role, SafeguardingConcern
+from bot.models import AlertStatus, AuditEvent, Role, SafeguardingConcern, utcnow
 from bot.services import directory
 from bot.settings import Settings
+from bot.uk_time import uk_time
 
-from .conftest import WORDS, SmtpServer, concern_row, configure, record
+from .conftest import RETRY_DELAYS, WORDS, SmtpServer, concern_row, configure, record
 
 Build = Callable[..., int]
 
@@ -40,7 +49,7 @@ def test_alert_email_to_the_dsls(
     caplog.set_level(logging.DEBUG)
     concern_id = committed(DSL, DT, VS, DSL2)
 
-    assert alerts.deliver_alert(concern_id) is True
+    assert deliver_alert(concern_id) is Outcome.sent
 
     [received] = smtp_server.inbox.messages
     assert received.rcpt_tos == ["dsl@oak.example", "deputy.dsl@oak.example"]
@@ -83,7 +92,7 @@ def test_alert_email_to_the_dsls(
 
 def test_falls_back_to_virtual_school_staff(smtp_server: SmtpServer, committed: Build) -> None:
     concern_id = committed(DT, VS)
-    assert alerts.deliver_alert(concern_id)
+    assert deliver_alert(concern_id) is Outcome.sent
     [received] = smtp_server.inbox.messages
     assert received.rcpt_tos == ["vs@oak.example"]
     assert "no Designated Safeguarding\r\nLead registered" in received.message.get_content()
@@ -94,7 +103,7 @@ def test_falls_back_to_virtual_school_email(
 ) -> None:
     configure(monkeypatch, virtual_school_email="head@virtual-school.example")
     concern_id = committed(DT)
-    assert alerts.deliver_alert(concern_id)
+    assert deliver_alert(concern_id) is Outcome.sent
     [received] = smtp_server.inbox.messages
     assert received.rcpt_tos == ["head@virtual-school.example"]
     assert concern_row(concern_id).recipients == ["head@virtual-school.example"]
@@ -105,7 +114,7 @@ def test_no_recipient_at_all_is_recorded_as_failed(
 ) -> None:
     concern_id = committed(DT)
     with caplog.at_level(logging.ERROR, logger="bot.alerts"):
-        assert alerts.deliver_alert(concern_id) is False
+        assert deliver_alert(concern_id) is Outcome.unsent
     assert smtp_server.inbox.messages == []
     row = concern_row(concern_id)
     assert (row.alert_status, row.alert_attempts, row.recipients) == (AlertStatus.failed, 1, [])
@@ -116,82 +125,56 @@ def test_no_recipient_at_all_is_recorded_as_failed(
     )
 
 
-def test_smtp_down_then_up_is_retried_until_delivered(
-    stopped_smtp_server: SmtpServer, committed: Build, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    configure(monkeypatch, alert_retry_delays="[0.2, 0.5, 1, 2]")
-    concern_id = committed(DSL)
-    outcome: list[bool] = []
-    worker = threading.Thread(
-        target=lambda: outcome.append(alerts.deliver_with_retries(concern_id))
-    )
-    worker.start()
-    # Let the first attempt meet a closed port; a retry finds the server up.
-    deadline = time.monotonic() + 3
-    while concern_row(concern_id).alert_status != AlertStatus.failed:
-        assert time.monotonic() < deadline, "first attempt did not fail"
-        time.sleep(0.01)
-    stopped_smtp_server.start()
-    worker.join(10)
+def test_an_unknown_concern_is_missing(smtp_server: SmtpServer, store: object) -> None:
+    assert deliver_alert(999_999) is Outcome.missing
 
-    assert outcome == [True]
+
+def test_the_worker_backs_off_then_delivers_when_the_server_is_up(
+    stopped_smtp_server: SmtpServer, committed: Build
+) -> None:
+    concern_id = committed(DSL)
+    assert deliver_due_alerts().unsent == 1  # the port is closed
+    row = concern_row(concern_id)
+    assert (row.alert_status, row.alert_attempts) == (AlertStatus.failed, 1)
+    stopped_smtp_server.start()
+    # Within the first pause the worker leaves it alone ...
+    assert deliver_due_alerts() == DeliveryResult(sent=0, unsent=0)
+    # ... and once it has passed, the next pass sends it.
+    time.sleep(RETRY_DELAYS[0])
+    assert deliver_due_alerts().sent == 1
+
     assert [m.rcpt_tos for m in stopped_smtp_server.inbox.messages] == [["dsl@oak.example"]]
     row = concern_row(concern_id)
-    assert row.alert_status == AlertStatus.sent
-    assert row.alert_attempts >= 2
+    assert (row.alert_status, row.alert_attempts) == (AlertStatus.sent, 2)
     actions = [action for action, _ in audit_actions(concern_id)]
-    assert "concern.alert_failed" in actions
-    assert actions[-1] == "concern.alert_sent"
+    assert actions == ["concern.recorded", "concern.alert_failed", "concern.alert_sent"]
 
 
-def test_all_retries_failing_leaves_it_failed_for_later(
+def test_after_the_attempt_limit_the_worker_stops_and_says_so(
     stopped_smtp_server: SmtpServer,
     committed: Build,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    configure(monkeypatch, alert_retry_delays="[0.05]")
+    configure(monkeypatch, alert_retry_delays="[0]", alert_max_attempts="2")
     concern_id = committed(DSL)
-    with caplog.at_level(logging.WARNING, logger="bot.alerts"):
-        assert alerts.deliver_with_retries(concern_id) is False
-    row = concern_row(concern_id)
-    assert (row.alert_status, row.alert_attempts) == (AlertStatus.failed, 2)
-    assert "send-pending-alerts" in caplog.text
+    assert deliver_due_alerts().unsent == 1
+    assert deliver_due_alerts().unsent == 1
+    assert deliver_due_alerts().unsent == 0  # given up: not even tried
+    assert concern_row(concern_id).alert_attempts == 2
 
     stopped_smtp_server.start()
-    assert alerts.deliver_pending_alerts() == alerts.PendingResult(sent=1, unsent=0, abandoned=0)
-    assert len(stopped_smtp_server.inbox.messages) == 1
-
-
-async def test_schedule_alert_inside_event_loop_delivers_quickly(
-    smtp_server: SmtpServer, committed: Build
-) -> None:
-    concern_id = committed(DSL)
-    started = time.monotonic()
-    alerts.schedule_alert(concern_id)
-    assert alerts._tasks, "the task must be referenced until it is done"
-    while not smtp_server.inbox.messages:
-        assert time.monotonic() - started < 2, "no email within 2 seconds"
-        await asyncio.sleep(0.02)
-    await asyncio.gather(*alerts._tasks)
-    assert concern_row(concern_id).alert_status == AlertStatus.sent
-
-
-def test_schedule_alert_without_event_loop_uses_a_thread(
-    smtp_server: SmtpServer, committed: Build
-) -> None:
-    concern_id = committed(DSL)
-    alerts.schedule_alert(concern_id)
-    assert alerts.wait_for_background_alerts(5)
-    assert len(smtp_server.inbox.messages) == 1
+    with caplog.at_level(logging.ERROR, logger="bot.alerts"):
+        assert send_pending_alerts() == PendingResult(sent=0, unsent=0, abandoned=1)
+    assert "1 safeguarding concern(s) reached 2 alert attempts" in caplog.text
+    assert stopped_smtp_server.inbox.messages == []
 
 
 def test_delivering_twice_sends_one_email(smtp_server: SmtpServer, committed: Build) -> None:
     concern_id = committed(DSL)
-    assert alerts.deliver_alert(concern_id)
-    assert alerts.deliver_alert(concern_id)
-    assert alerts.deliver_with_retries(concern_id)
-    assert alerts.deliver_pending_alerts() == alerts.PendingResult(0, 0, 0)
+    assert deliver_alert(concern_id) is Outcome.sent
+    assert deliver_alert(concern_id) is Outcome.sent
+    assert send_pending_alerts() == PendingResult(0, 0, 0)
     assert len(smtp_server.inbox.messages) == 1
     assert concern_row(concern_id).alert_attempts == 1
 
@@ -200,11 +183,11 @@ def test_racing_deliverers_send_one_email(smtp_server: SmtpServer, committed: Bu
     smtp_server.inbox.delay = 0.3  # the first deliverer is mid-send when the others try
     concern_id = committed(DSL)
     barrier = threading.Barrier(4)
-    results: list[bool] = []
+    results: list[Outcome] = []
 
     def deliver() -> None:
         barrier.wait()
-        results.append(alerts.deliver_alert(concern_id))
+        results.append(deliver_alert(concern_id))
 
     workers = [threading.Thread(target=deliver) for _ in range(4)]
     for worker in workers:
@@ -212,17 +195,17 @@ def test_racing_deliverers_send_one_email(smtp_server: SmtpServer, committed: Bu
     for worker in workers:
         worker.join(10)
 
-    assert sorted(results) == [False, False, False, True]
+    assert sorted(r.value for r in results) == ["sent", "unsent", "unsent", "unsent"]
     assert len(smtp_server.inbox.messages) == 1
     assert concern_row(concern_id).alert_attempts == 1
 
 
-def test_pending_alerts_retry_failed_and_stale_claims_only(
+def test_the_worker_takes_failed_and_stale_claims_only(
     smtp_server: SmtpServer, committed: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     configure(monkeypatch, alert_max_attempts="3")
     no_dsl = committed(DT)
-    assert not alerts.deliver_alert(no_dsl)
+    assert deliver_alert(no_dsl) is Outcome.unsent
     with session_scope() as session:
         directory.add_staff(session, "Oak Primary", "new.dsl@oak.example", Role.dsl)
         pep = directory.add_pep(
@@ -232,37 +215,33 @@ def test_pending_alerts_retry_failed_and_stale_claims_only(
         busy = record(session, pep, "busy").id
         given_up = record(session, pep, "given-up").id
         long_ago = datetime.now(UTC) - timedelta(hours=1)
-        session.execute(
-            update(SafeguardingConcern)
-            .where(SafeguardingConcern.id == stale)
-            .values(alert_status=AlertStatus.sending, alert_claimed_at=long_ago)
-        )
-        session.execute(
-            update(SafeguardingConcern)
-            .where(SafeguardingConcern.id == busy)
-            .values(alert_status=AlertStatus.sending, alert_claimed_at=datetime.now(UTC))
-        )
-        session.execute(
-            update(SafeguardingConcern)
-            .where(SafeguardingConcern.id == given_up)
-            .values(alert_status=AlertStatus.failed, alert_attempts=3)
-        )
+        for concern_id, values in (
+            (stale, {"alert_status": AlertStatus.sending, "alert_claimed_at": long_ago}),
+            (busy, {"alert_status": AlertStatus.sending, "alert_claimed_at": utcnow()}),
+            (given_up, {"alert_status": AlertStatus.failed, "alert_attempts": 3}),
+        ):
+            session.execute(
+                update(SafeguardingConcern)
+                .where(SafeguardingConcern.id == concern_id)
+                .values(**values)
+            )
 
-    result = alerts.deliver_pending_alerts()
+    time.sleep(RETRY_DELAYS[0])  # no_dsl's first pause
+    result = send_pending_alerts()
 
-    assert result == alerts.PendingResult(sent=2, unsent=0, abandoned=1)
+    assert result == PendingResult(sent=2, unsent=0, abandoned=1)
     subjects = sorted(str(m.message["Subject"]) for m in smtp_server.inbox.messages)
-    assert subjects == sorted(alerts.SUBJECT.format(id=i) for i in (no_dsl, stale))
+    assert subjects == sorted(SUBJECT.format(id=i) for i in (no_dsl, stale))
     assert concern_row(no_dsl).recipients == ["new.dsl@oak.example"]
     assert concern_row(busy).alert_status == AlertStatus.sending
     assert concern_row(given_up).alert_status == AlertStatus.failed
 
 
 def test_uk_time_follows_british_summer_time() -> None:
-    assert alerts.uk_time(datetime(2026, 7, 1, 12, 30, tzinfo=UTC)) == (
+    assert uk_time(datetime(2026, 7, 1, 12, 30, tzinfo=UTC)) == (
         "Wednesday 1 July 2026, 13:30 (BST, UK time)"
     )
-    assert alerts.uk_time(datetime(2026, 12, 1, 12, 30, tzinfo=UTC)) == (
+    assert uk_time(datetime(2026, 12, 1, 12, 30, tzinfo=UTC)) == (
         "Tuesday 1 December 2026, 12:30 (GMT, UK time)"
     )
 
@@ -277,15 +256,7 @@ def test_smtp_password_is_not_in_repr(
 
 def test_alert_body_is_plain_short_lines(smtp_server: SmtpServer, committed: Build) -> None:
     concern_id = committed(VS)
-    assert alerts.deliver_alert(concern_id)
+    assert deliver_alert(concern_id) is Outcome.sent
     [received] = smtp_server.inbox.messages
     assert received.message["Content-Transfer-Encoding"] == "7bit"
     assert max(len(line) for line in received.message.get_content().splitlines()) <= 78
-
-
-def test_resume_pending_alerts_at_start_up(smtp_server: SmtpServer, committed: Build) -> None:
-    concern_id = committed(DSL)
-    alerts.resume_pending_alerts()
-    assert alerts.wait_for_background_alerts(5)
-    assert concern_row(concern_id).alert_status == AlertStatus.sent
-    assert len(smtp_server.inbox.messages) == 1

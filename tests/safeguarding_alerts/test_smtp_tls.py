@@ -13,9 +13,10 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from bot import alerts
+from bot.alerts.delivery import Outcome, deliver_alert, send_pending_alerts
+from bot.alerts.unrecorded import send_unrecorded_notice
 from bot.db import session_scope
-from bot.models import AlertStatus, AuditEvent, Role, utcnow
+from bot.models import AlertStatus, AuditEvent, Role
 from bot.settings import Settings
 from tests.smtp_server import Accounts, TestPki
 
@@ -36,7 +37,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
 @pytest.fixture
 def serve(smtp_port: int) -> Iterator[Serve]:
     """`serve(**SmtpServer options)`: a running server at the configured port (one at a
-    time). Request it before `committed`, so it outlives the background alerts."""
+    time)."""
     running: list[SmtpServer] = []
 
     def start(**options: Any) -> SmtpServer:
@@ -48,7 +49,6 @@ def serve(smtp_port: int) -> Iterator[Serve]:
         return server
 
     yield start
-    assert alerts.wait_for_background_alerts(10), "alert threads still running"
     for server in running:
         server.stop()
 
@@ -82,7 +82,7 @@ def test_alert_over_starttls_trusting_the_test_ca(
     configure(monkeypatch, smtp_ca_file=str(pki.ca_file))
     server = serve(starttls=pki.server_context())
     concern_id = committed(DSL)
-    assert alerts.deliver_alert(concern_id)
+    assert deliver_alert(concern_id) is Outcome.sent
     [received] = server.inbox.messages
     assert (received.rcpt_tos, received.tls) == (["dsl@oak.example"], True)
     assert concern_row(concern_id).alert_status == AlertStatus.sent
@@ -94,7 +94,7 @@ def test_alert_over_smtps(
     configure(monkeypatch, smtp_security="tls", smtp_ca_file=str(pki.ca_file))
     server = serve(implicit_tls=pki.server_context())
     concern_id = committed(DSL)
-    assert alerts.deliver_alert(concern_id)
+    assert deliver_alert(concern_id) is Outcome.sent
     [received] = server.inbox.messages
     assert (received.rcpt_tos, received.tls) == (["dsl@oak.example"], True)
 
@@ -128,7 +128,7 @@ def test_login_works_over_tls(
         auth_require_tls=auth_require_tls,
     )
     concern_id = committed(DSL)
-    assert alerts.deliver_alert(concern_id)
+    assert deliver_alert(concern_id) is Outcome.sent
     assert accounts.attempts == [("pep-voice", True)]
     [received] = server.inbox.messages
     assert received.tls
@@ -149,7 +149,7 @@ def test_a_server_without_starttls_gets_nothing_and_the_alert_waits(
     plain = serve(authenticator=accounts, auth_require_tls=False)
     concern_id = committed(DSL)
     with caplog.at_level(logging.DEBUG):
-        assert alerts.deliver_alert(concern_id) is False
+        assert deliver_alert(concern_id) is Outcome.unsent
     assert (plain.inbox.messages, accounts.attempts) == ([], [])
     row = concern_row(concern_id)
     assert (row.alert_status, row.alert_attempts) == (AlertStatus.failed, 1)
@@ -157,9 +157,10 @@ def test_a_server_without_starttls_gets_nothing_and_the_alert_waits(
     assert f"safeguarding alert {concern_id} not sent: SMTPNotSupportedError" in caplog.text
     assert "Zebedee" not in caplog.text and LOGIN["smtp_password"] not in caplog.text
 
-    # The retry (send-pending-alerts) delivers it once the server offers STARTTLS.
+    # The worker's retry delivers it once the server offers STARTTLS.
     secure = serve(starttls=pki.server_context(), authenticator=accounts)
-    assert alerts.deliver_pending_alerts().sent == 1
+    configure(monkeypatch, alert_retry_delays="[0]")
+    assert send_pending_alerts().sent == 1
     assert [m.tls for m in secure.inbox.messages] == [True]
     assert accounts.attempts == [("pep-voice", True)]
 
@@ -170,11 +171,9 @@ def test_unstored_concern_notice_is_not_sent_in_clear_either(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    configure(
-        monkeypatch, virtual_school_email="head@virtual-school.example", alert_retry_delays="[]"
-    )
+    configure(monkeypatch, virtual_school_email="head@virtual-school.example")
     plain = serve()
-    alerts._send_unrecorded_notice("physical_abuse", "web:x", utcnow())
+    assert not send_unrecorded_notice(category="physical_abuse", conversation_ref="web:x")
     assert plain.inbox.messages == []
     assert "unstored-concern notice not sent: SMTPNotSupportedError" in caplog.text
     assert "unstored-concern notice could not be sent" in caplog.text
@@ -206,7 +205,7 @@ def test_an_untrusted_certificate_is_refused(
     tls_option = {"starttls": context} if security == "starttls" else {"implicit_tls": context}
     server = serve(**tls_option, authenticator=accounts, auth_require_tls=False)
     concern_id = committed(DSL)
-    assert alerts.deliver_alert(concern_id) is False
+    assert deliver_alert(concern_id) is Outcome.unsent
     assert (server.inbox.messages, accounts.attempts) == ([], [])
     assert concern_row(concern_id).alert_status == AlertStatus.failed
     assert audit_reasons(concern_id) == ["SSLCertVerificationError"]
