@@ -123,3 +123,16 @@ def test_the_same_reply_five_times_never_loops(stack: Stack) -> None:
     for _ in range(5):  # and once sent, the same words are only told it was sent
         assert stack.texts(sender, REPLY) == [ALREADY_SENT]
     assert stack.answers(pep_id)[TEACHER_QUESTION].text == REPLY
+
+
+def test_yes_no_skip_and_dunno_after_sending_are_told_it_was_sent(stack: Stack) -> None:
+    """After sending, a child's "yes", "no", "skip" or "dunno" is no answer to anything: each
+    is told the answers were sent (never "Sorry, I didn't understand"); once the teacher sends
+    it back, a "yes" leads to the teacher's question."""
+    pep_id, sender = _answered_and_sent(stack)
+    for said in ("yes", "yes", "no", "skip", "dunno", "ok"):
+        assert stack.texts(sender, said) == [ALREADY_SENT], said
+    assert stack.pep_status(pep_id) == "submitted"
+
+    _send_back(stack, pep_id)
+    assert stack.texts(sender, "yes")[-1] == f"\u201c{QUESTION}\u201d"
