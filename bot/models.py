@@ -280,7 +280,7 @@ class SafeguardingConcern(Base):
     """A possible disclosure of harm, and the state of the alert about it.
 
     `words` is the child's message verbatim: only the school's DSL and admins
-    may read it (bot.access). It is deferred so that loading a concern for a
+    may read it (bot.services.access). It is deferred so that loading a concern for a
     list or an alert never fetches it. school_id and pep_id are NULL when the
     conversation had not been linked to a PEP yet; the disclosure is kept
     and the fallback contact alerted all the same.
@@ -333,7 +333,7 @@ class SafeguardingConcern(Base):
 class ConcernMessage(Base):
     """One message a child sent that was passed on to the DSL, with its time.
 
-    `words` is verbatim and read only through bot.access, like the concern's own.
+    `words` is verbatim and read only through bot.services.access, like the concern's own.
     """
 
     __tablename__ = "concern_messages"
@@ -356,7 +356,7 @@ class TelegramChat(Base):
 
     The chat id is never stored in clear: `chat_hash` (keyed_hash) finds the row, and
     `sealed_chat_id` is the id sealed with AES-GCM-SIV under a key derived from the
-    deployment's secret, bound to the row's hash (bot.telegram.identity, bot.keys), because
+    deployment's secret, bound to the row's hash (bot.services.telegram_identity, bot.keys), because
     a reminder must be sent to it.
     """
 

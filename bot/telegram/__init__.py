@@ -5,8 +5,10 @@
 - keyboard.py     Rasa buttons -> inline keyboard (PTB's arbitrary callback data)
 - persistence.py  PTB's callback-data cache kept in the store (buttons survive a restart)
 - messages.py     deep links (link tokens), codes and tokens in what the child sends
-- identity.py     the engine sender id, the chat hash and the sealed chat id
-- links.py        what the channel keeps in the store: linked chats, webhook update claims
 - webhook.py      POST /telegram/webhook for the FastAPI app
 - reminders.py    `python -m bot send-reminders`
+
+What the channel keeps in the store is `bot.services`': telegram_chats (linked chats,
+reminders due), telegram_updates (webhook update claims), telegram_keyboards (buttons),
+telegram_identity (the chat's hashes and sealed id).
 """

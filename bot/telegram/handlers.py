@@ -43,10 +43,16 @@ from bot.engine_client import (
     send_to_engine,
 )
 from bot.services.invites import THROTTLED_MESSAGE, InviteError
+from bot.services.telegram_chats import (
+    current_conversation,
+    link_chat,
+    route,
+    sync_link,
+    telegram_client,
+)
 from bot.services.telegram_keyboards import button_payload
 from bot.services.throttle import invite_throttle
 from bot.telegram.keyboard import inline_keyboard, tapped_ids, title_of
-from bot.telegram.links import current_conversation, link_chat, route, sync_link, telegram_client
 from bot.telegram.messages import (
     BUTTON_EXPIRED_MESSAGE,
     CHOOSE_PROMPT,

@@ -1,10 +1,9 @@
 """`python -m bot send-reminders`: nudge children on Telegram before their PEP meeting.
 
-A scheduler (cron) runs it, e.g. daily. A PEP is due when its meeting is today or within
-`reminder_days_before` days, it is not submitted, a Telegram chat is linked to it, and no
-chat has been reminded about it yet. Each reminder is claimed in the store before it is
-sent, so it goes at most once; a send that failed for a passing reason is released for the
-next run, one Telegram refuses for good (blocked bot, chat gone) is not retried.
+A scheduler runs it, e.g. daily. Which chats are due, and the claim that sends each
+reminder at most once, are `bot.services.telegram_chats`'s; a send that failed for a
+passing reason is released for the next run, one Telegram refuses for good (blocked bot,
+chat gone) is not retried.
 """
 
 from __future__ import annotations
@@ -12,17 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import Select, select, update
-from sqlalchemy.orm import Session
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.db import session_scope
-from bot.models import Pep, PepStatus, TelegramChat, utcnow
+from bot.models import utcnow
+from bot.services.telegram_chats import claim_reminder, due_reminders, release_reminder
 from bot.settings import get_settings
-from bot.telegram.identity import unseal_chat_id
 
 log = logging.getLogger(__name__)
 
@@ -40,55 +36,6 @@ class ReminderRun:
     failed: int = 0  # released for the next run
 
 
-def _reminded_peps() -> Select[int]:
-    return select(TelegramChat.pep_id).where(TelegramChat.reminder_sent_at.is_not(None))
-
-
-def due_reminders(session: Session, today: date, days_before: int) -> list[TelegramChat]:
-    """Chats to remind now, newest link first, at most one per PEP."""
-    rows = session.scalars(
-        select(TelegramChat)
-        .join(Pep, Pep.id == TelegramChat.pep_id)
-        .where(
-            TelegramChat.reminder_sent_at.is_(None),
-            TelegramChat.pep_id.not_in(_reminded_peps()),
-            Pep.status != PepStatus.submitted,
-            Pep.meeting_date >= today,
-            Pep.meeting_date <= today + timedelta(days=days_before),
-        )
-        .order_by(TelegramChat.linked_at.desc(), TelegramChat.id.desc())
-    ).all()
-    one_per_pep: dict[int, TelegramChat] = {}
-    for row in rows:
-        one_per_pep.setdefault(row.pep_id, row)
-    return list(one_per_pep.values())
-
-
-def _claim(row_id: int, now: datetime) -> bool:
-    with session_scope() as session:
-        claimed = session.execute(
-            update(TelegramChat)
-            .where(
-                TelegramChat.id == row_id,
-                TelegramChat.reminder_sent_at.is_(None),
-                TelegramChat.pep_id.not_in(_reminded_peps()),
-            )
-            .values(reminder_sent_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(claimed.rowcount)  # type: ignore[attr-defined]
-
-
-def _release(row_id: int) -> None:
-    with session_scope() as session:
-        session.execute(
-            update(TelegramChat)
-            .where(TelegramChat.id == row_id)
-            .values(reminder_sent_at=None)
-            .execution_options(synchronize_session=False)
-        )
-
-
 async def send_reminders(
     bot: Bot, today: date | None = None, now: datetime | None = None
 ) -> ReminderRun:
@@ -96,18 +43,12 @@ async def send_reminders(
     today = today or now.date()
     days_before = get_settings().reminder_days_before
 
-    def load() -> list[tuple[int, str, str]]:
-        with session_scope() as session:
-            rows = due_reminders(session, today, days_before)
-            return [(r.id, r.chat_hash, r.sealed_chat_id) for r in rows]
-
     run = ReminderRun()
-    for row_id, hashed, sealed in await asyncio.to_thread(load):
-        if not await asyncio.to_thread(_claim, row_id, now):
+    for due in await asyncio.to_thread(due_reminders, today, days_before):
+        row_id, chat_id = due.row_id, due.chat_id
+        if not await asyncio.to_thread(claim_reminder, row_id, now):
             continue  # another run took it
-        try:
-            chat_id = unseal_chat_id(sealed, hashed)
-        except ValueError:
+        if chat_id is None:
             log.error("telegram chat %s: sealed id does not match (secret key changed?)", row_id)
             run.refused += 1
             continue
@@ -118,7 +59,7 @@ async def send_reminders(
             run.refused += 1
         except TelegramError as error:
             log.warning("reminder to telegram chat %s failed: %s", row_id, type(error).__name__)
-            await asyncio.to_thread(_release, row_id)
+            await asyncio.to_thread(release_reminder, row_id)
             run.failed += 1
         else:
             run.sent += 1

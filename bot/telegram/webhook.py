@@ -6,13 +6,13 @@ an update until it is answered with a 2xx, so an update is acknowledged only onc
 been processed:
 
 - the body is capped (413) before it is parsed (400 if it is not an update);
-- the update id is claimed in the store as in progress (`links.claim_update`): an update
-  already processed is acknowledged (200) and not run again, and one that another delivery
-  is processing right now is answered 503, so Telegram tries again later;
+- the update id is claimed in the store as in progress (`telegram_updates.claim_update`):
+  an update already processed is acknowledged (200) and not run again, and one that
+  another delivery is processing right now is answered 503, so Telegram tries again later;
 - the update is processed in the request, one at a time per chat (in order);
 - then it is marked processed and answered 200. If processing raised, the claim is released
   and the answer is 500: Telegram redelivers it and it runs again. A claim left by a process
-  that died mid-update is taken over after `links.STALE_CLAIM`.
+  that died mid-update is taken over after `telegram_updates.STALE_CLAIM`.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.models import utcnow
+from bot.services.telegram_updates import UpdateClaim, claim_update, finish_update, release_update
 from bot.settings import get_settings
 from bot.telegram.application import ALLOWED_UPDATES, TelegramApplication, build_application
 from bot.telegram.handlers import process_update
-from bot.telegram.links import UpdateClaim, claim_update, finish_update, release_update
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from bot.services.invites import (
     issue_invite,
     pep_for_conversation,
 )
+from bot.services.telegram_chats import link_chat, sync_link
+from bot.services.telegram_identity import chat_hash, sender_id, unseal_chat_id
 from bot.settings import Settings, get_settings
 from bot.telegram.application import TelegramApplication
-from bot.telegram.identity import chat_hash, sender_id, unseal_chat_id
-from bot.telegram.links import link_chat, sync_link
 from bot.telegram.messages import BUTTON_EXPIRED_MESSAGE
 from tests.integration.stack import free_port
 from tests.telegram.conftest import new_link, new_pep

@@ -8,8 +8,8 @@ import secrets
 import pytest
 
 from bot.engine_client import SLASH_GUARD, START_MESSAGE, as_typed_text
+from bot.services.telegram_identity import chat_hash, seal_chat_id, sender_id, unseal_chat_id
 from bot.settings import Settings, get_settings
-from bot.telegram.identity import chat_hash, seal_chat_id, sender_id, unseal_chat_id
 from bot.telegram.messages import deep_link, secret_from_start_args, secret_in_text
 
 

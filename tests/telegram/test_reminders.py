@@ -10,11 +10,11 @@ from sqlalchemy import select
 from bot import db
 from bot.cli import main as cli_main
 from bot.models import Pep, PepStatus, TelegramChat
+from bot.services.telegram_chats import due_chats, link_chat
+from bot.services.telegram_identity import sender_id
 from bot.settings import Settings, get_settings
 from bot.telegram.application import build_bot
-from bot.telegram.identity import sender_id
-from bot.telegram.links import link_chat
-from bot.telegram.reminders import REMINDER_MESSAGE, due_reminders, send_reminders
+from bot.telegram.reminders import REMINDER_MESSAGE, send_reminders
 from tests.telegram.conftest import new_pep
 from tests.telegram.fake_bot_api import FakeBotApi
 
@@ -30,7 +30,7 @@ def linked_pep(chat_id: int, meeting: date) -> int:
 
 def due_chat_peps(today: date = TODAY) -> list[int]:
     with db.session_scope() as session:
-        return sorted(r.pep_id for r in due_reminders(session, today, 3))
+        return sorted(r.pep_id for r in due_chats(session, today, 3))
 
 
 def test_selection(telegram_settings: Settings) -> None:

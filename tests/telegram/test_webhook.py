@@ -15,8 +15,7 @@ from sqlalchemy import select
 
 from bot import db
 from bot.models import ProcessedUpdate, utcnow
-from bot.settings import Settings, get_settings
-from bot.telegram.links import (
+from bot.services.telegram_updates import (
     KEEP_UPDATE_IDS,
     STALE_CLAIM,
     UpdateClaim,
@@ -24,6 +23,7 @@ from bot.telegram.links import (
     finish_update,
     release_update,
 )
+from bot.settings import Settings, get_settings
 from bot.telegram.webhook import (
     MAX_UPDATE_BYTES,
     SECRET_HEADER,

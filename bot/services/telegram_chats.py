@@ -1,4 +1,5 @@
-"""What the Telegram channel keeps in the store. Each function is one short transaction.
+"""The Telegram chats the store keeps: which PEP a chat is on, and its reminders. Each
+function is one short transaction; `bot.telegram` calls them and translates the protocol.
 
 A chat's row in `telegram_chats` says which PEP the chat is on now; each PEP has its own
 conversation with the engine (`identity.sender_id(chat_id, pep_id)`), so a code for another
@@ -6,23 +7,22 @@ PEP, however it arrives, moves the chat to a new conversation instead of filing 
 child's answers under the old one. The app, not the engine, redeems codes and link tokens
 (`link_chat`, throttled per chat): the engine is sent only "/start".
 
-Webhook updates are claimed here (`telegram_processed_updates`): in progress while a
-delivery processes one, processed once it has, so a redelivery is run only if the update
-was not processed.
+A PEP is due a reminder when its meeting is today or within `days_before` days, it is not
+submitted, a chat is linked to it, and no chat has been reminded about it yet. Each reminder
+is claimed before it is sent, so it goes at most once (`claim_reminder`); a send that failed
+for a passing reason is released for the next run (`release_reminder`).
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope
-from bot.models import ProcessedUpdate, TelegramChat, utcnow
+from bot.models import Pep, PepStatus, TelegramChat, utcnow
 from bot.services.conversation import link_conversation
 from bot.services.invites import (
     ConversationLinkedElsewhere,
@@ -30,14 +30,15 @@ from bot.services.invites import (
     pep_for_conversation,
     pep_id_for_code,
 )
+from bot.services.telegram_identity import (
+    chat_hash,
+    chat_hashes,
+    seal_chat_id,
+    sender_id,
+    sender_ids,
+    unseal_chat_id,
+)
 from bot.services.throttle import invite_throttle
-from bot.telegram.identity import chat_hash, chat_hashes, seal_chat_id, sender_id, sender_ids
-
-# Telegram gives up redelivering an update long before this.
-KEEP_UPDATE_IDS = timedelta(days=7)
-# An update in progress for longer than this was left by a process that died: take it over.
-STALE_CLAIM = timedelta(minutes=5)
-_PRUNE_EVERY = 500
 
 
 @dataclass(frozen=True)
@@ -150,81 +151,70 @@ def sync_link(chat_id: int, conversation_id: str, now: datetime | None = None) -
             row.pep_id, row.linked_at, row.reminder_sent_at = pep.id, now, None
 
 
-class UpdateClaim(enum.Enum):
-    """What a webhook delivery may do with its update."""
-
-    run = "run"  # claimed for this delivery: process it, then `finish_update` or `release_update`
-    done = "done"  # processed already: acknowledge, do not run again
-    busy = "busy"  # another delivery is processing it now: ask Telegram to try again later
+@dataclass(frozen=True)
+class DueReminder:
+    row_id: int
+    chat_id: int | None  # None: the sealed id does not open (the secret key changed?)
 
 
-def _prune(now: datetime) -> None:
-    old = now - KEEP_UPDATE_IDS
-    with session_scope() as session:
-        session.execute(
-            delete(ProcessedUpdate).where(
-                or_(
-                    ProcessedUpdate.processed_at < old,
-                    and_(ProcessedUpdate.processed_at.is_(None), ProcessedUpdate.claimed_at < old),
-                )
-            )
+def _reminded_peps() -> Select[int]:
+    return select(TelegramChat.pep_id).where(TelegramChat.reminder_sent_at.is_not(None))
+
+
+def due_chats(session: Session, today: date, days_before: int) -> list[TelegramChat]:
+    """Chats to remind now, newest link first, at most one per PEP."""
+    rows = session.scalars(
+        select(TelegramChat)
+        .join(Pep, Pep.id == TelegramChat.pep_id)
+        .where(
+            TelegramChat.reminder_sent_at.is_(None),
+            TelegramChat.pep_id.not_in(_reminded_peps()),
+            Pep.status != PepStatus.submitted,
+            Pep.meeting_date >= today,
+            Pep.meeting_date <= today + timedelta(days=days_before),
         )
+        .order_by(TelegramChat.linked_at.desc(), TelegramChat.id.desc())
+    ).all()
+    one_per_pep: dict[int, TelegramChat] = {}
+    for row in rows:
+        one_per_pep.setdefault(row.pep_id, row)
+    return list(one_per_pep.values())
 
 
-def claim_update(update_id: int, now: datetime) -> UpdateClaim:
-    """Claim an update for processing, as in progress since `now`.
-
-    A claim older than STALE_CLAIM (its process died mid-update) is taken over. Pass the
-    same `now` to `release_update`, so a delivery never releases a claim taken over from it.
-    """
-    for _ in range(3):  # a claim released between the two steps below: claim it afresh
-        try:
-            with session_scope() as session:
-                session.add(ProcessedUpdate(update_id=update_id, claimed_at=now))
-        except IntegrityError:
-            pass
-        else:
-            if update_id % _PRUNE_EVERY == 0:
-                _prune(now)
-            return UpdateClaim.run
-        with session_scope() as session:
-            row = session.get(ProcessedUpdate, update_id)
-            if row is None:
-                continue
-            if row.processed_at is not None:
-                return UpdateClaim.done
-            taken = session.execute(
-                update(ProcessedUpdate)
-                .where(
-                    ProcessedUpdate.update_id == update_id,
-                    ProcessedUpdate.processed_at.is_(None),
-                    ProcessedUpdate.claimed_at < now - STALE_CLAIM,
-                )
-                .values(claimed_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            return UpdateClaim.run if taken.rowcount else UpdateClaim.busy  # type: ignore[attr-defined]
-    return UpdateClaim.busy
+def _chat_id(row: TelegramChat) -> int | None:
+    try:
+        return unseal_chat_id(row.sealed_chat_id, row.chat_hash)
+    except ValueError:
+        return None
 
 
-def finish_update(update_id: int, now: datetime | None = None) -> None:
-    """Mark a claimed update processed: a redelivery from now on is acknowledged, not run."""
+def due_reminders(today: date, days_before: int) -> list[DueReminder]:
     with session_scope() as session:
-        session.execute(
-            update(ProcessedUpdate)
-            .where(ProcessedUpdate.update_id == update_id)
-            .values(processed_at=now or utcnow(), claimed_at=None)
+        return [DueReminder(r.id, _chat_id(r)) for r in due_chats(session, today, days_before)]
+
+
+def claim_reminder(row_id: int, now: datetime) -> bool:
+    """Mark the chat reminded; False if another run took it, or reminded its PEP already."""
+    with session_scope() as session:
+        claimed = session.execute(
+            update(TelegramChat)
+            .where(
+                TelegramChat.id == row_id,
+                TelegramChat.reminder_sent_at.is_(None),
+                TelegramChat.pep_id.not_in(_reminded_peps()),
+            )
+            .values(reminder_sent_at=now)
             .execution_options(synchronize_session=False)
         )
+        return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
-def release_update(update_id: int, claimed_at: datetime) -> None:
-    """Drop this delivery's claim after processing failed, so a redelivery runs the update."""
+def release_reminder(row_id: int) -> None:
+    """The send failed for a passing reason: the next run tries again."""
     with session_scope() as session:
         session.execute(
-            delete(ProcessedUpdate).where(
-                ProcessedUpdate.update_id == update_id,
-                ProcessedUpdate.processed_at.is_(None),
-                ProcessedUpdate.claimed_at == claimed_at,
-            )
+            update(TelegramChat)
+            .where(TelegramChat.id == row_id)
+            .values(reminder_sent_at=None)
+            .execution_options(synchronize_session=False)
         )

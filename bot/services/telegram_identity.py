@@ -4,7 +4,7 @@
   only ever see these, and the invites table only their keyed hash). A chat has one
   conversation per PEP, so a second child's code in the same chat starts a fresh conversation
   (and Rasa tracker) and the first child's never receives the second child's answers; and
-  one more for messages before any code is linked (`bot.telegram.links` picks which).
+  one more for messages before any code is linked (`bot.services.telegram_chats` picks which).
 - `chat_hash`: finds the chat's row in `telegram_chats`.
 - `seal_chat_id` / `unseal_chat_id`: reminders must be *sent* to the chat, so the id is kept
   sealed (AES-GCM-SIV, `bot.keys.seal`) and bound to the row's chat hash: a sealed id copied
@@ -30,14 +30,14 @@ def sender_id(chat_id: int, pep_id: int | None = None) -> str:
     """The chat's conversation for `pep_id`, or its not-yet-linked one, under the current key.
 
     (Chats linked before conversations were per PEP used the not-yet-linked id for their
-    PEP; `bot.telegram.links` keeps them there.)
+    PEP; `bot.services.telegram_chats` keeps them there.)
     """
     return SENDER_PREFIX + keyed_hash(_sender_source(chat_id, pep_id))[:32]
 
 
 def sender_ids(chat_id: int, pep_id: int | None = None) -> list[str]:
     """`sender_id` under every key in the ring, current first: a conversation begun before a
-    key rotation keeps its id (`bot.telegram.links` picks the one that is linked)."""
+    key rotation keeps its id (`bot.services.telegram_chats` picks the one that is linked)."""
     return [SENDER_PREFIX + h[:32] for h in keyed_hashes(_sender_source(chat_id, pep_id))]
 
 
