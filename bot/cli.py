@@ -27,7 +27,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from bot.access import AccessDenied
 from bot.alerts.delivery import send_pending_alerts
 from bot.db import migrate, session_scope
 from bot.db_errors import describe as describe_database_error
@@ -36,6 +35,7 @@ from bot.phases import parse_year_group, year_group_label
 from bot.private_files import make_private
 from bot.services import ServiceError, lifecycle, record_event
 from bot.services import directory as dirsvc
+from bot.services.access import AccessDenied
 from bot.services.demo_themes import seed_theme_demo
 from bot.services.demo_voice import DEMO_ANSWERED_CHILD, seed_answered_child
 from bot.services.export import export_child_voice

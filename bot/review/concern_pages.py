@@ -1,9 +1,9 @@
 """Safeguarding concerns in the review app: the list, one concern, the DSL's acknowledgement.
 
-- GET /review/concerns: the concerns the member of staff may know of (bot.access's rule,
+- GET /review/concerns: the concerns the member of staff may know of (bot.services.access's rule,
   through bot.review.scope), open ones first, then newest first. Never the words.
 - GET /review/concerns/{id}: the summary; for the school's DSL and admins also every message
-  the child sent, in order, read only through bot.access (checked and audited). Designated
+  the child sent, in order, read only through bot.services.access (checked and audited). Designated
   teachers and the Virtual School see the summary and are told the DSL has the details.
 - POST /review/concerns/{id}/acknowledge: DSL and admin only, once: a note and the action
   taken, both required. Audited without the text.
@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from bot.access import WORDS_ROLES, concern_messages
 from bot.models import Role, SafeguardingConcern
 from bot.review.auth import Staff, check_csrf, require_roles
 from bot.review.routes import ReviewRoute, render
@@ -31,6 +30,7 @@ from bot.review.scope import (
     concerns_query,
     transaction,
 )
+from bot.services.access import WORDS_ROLES, concern_messages
 from bot.services.concerns import (
     TEXT_MAX,
     AcknowledgeError,

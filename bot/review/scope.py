@@ -4,14 +4,14 @@ Every page reads children, PEPs and concerns only through this module:
 
 | role | children and PEPs | may change them | concerns |
 |---|---|---|---|
-| designated_teacher | their school's | yes | their school's summaries (bot.access) |
-| dsl | their school's | yes | their school's, words included (bot.access) |
-| virtual_school | every school's | no (read-only: 403) | their school's summaries (bot.access) |
-| admin | every school's | yes | every concern (bot.access) |
+| designated_teacher | their school's | yes | their school's summaries (bot.services.access) |
+| dsl | their school's | yes | their school's, words included (bot.services.access) |
+| virtual_school | every school's | no (read-only: 403) | their school's summaries (bot.services.access) |
+| admin | every school's | yes | every concern (bot.services.access) |
 
 A record outside the scope is indistinguishable from one that does not exist: 404, and the
 refusal is audited (`<kind>.not_found`) by `transaction`. Safeguarding concerns follow
-bot.access's rules (`visible_concerns`), which also guard the words.
+bot.services.access's rules (`visible_concerns`), which also guard the words.
 
 Every view, edit and export of a child's record is audited here with ids only (who, what,
 when, never the words): `child_or_404(..., purpose="view")` writes `child.viewed`, and so on.
@@ -28,10 +28,10 @@ from fastapi import HTTPException
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from bot.access import SUMMARY_ROLES, Viewer, visible_concerns
 from bot.db import get_sessionmaker
 from bot.models import Child, Pep, Role, SafeguardingConcern
 from bot.services import record_event
+from bot.services.access import SUMMARY_ROLES, Viewer, visible_concerns
 
 #: Roles that see every school's children and PEPs.
 ALL_SCHOOLS_ROLES = frozenset({Role.admin, Role.virtual_school})
@@ -77,12 +77,12 @@ class StaffContext:
 
     @property
     def sees_concerns(self) -> bool:
-        """May know that safeguarding concerns exist (bot.access: their summaries)."""
+        """May know that safeguarding concerns exist (bot.services.access: their summaries)."""
         return self.role in SUMMARY_ROLES
 
     @property
     def viewer(self) -> Viewer:
-        """The same person for bot.access (safeguarding concerns)."""
+        """The same person for bot.services.access (safeguarding concerns)."""
         return Viewer(self.staff_id, self.email, self.role, self.school_id)
 
 
@@ -120,8 +120,8 @@ def peps_query(ctx: StaffContext) -> Select[Pep]:
 
 
 def concerns_query(ctx: StaffContext) -> Select[SafeguardingConcern]:
-    """The safeguarding concerns `ctx` may know exist (bot.access's rule). The words are
-    deferred: read them only with bot.access.concern_words, which checks and audits."""
+    """The safeguarding concerns `ctx` may know exist (bot.services.access's rule). The words are
+    deferred: read them only with bot.services.access.concern_words, which checks and audits."""
     return visible_concerns(ctx.viewer)
 
 
@@ -173,7 +173,7 @@ def pep_or_404(
 
 def concern_or_404(session: Session, ctx: StaffContext, concern_id: int) -> SafeguardingConcern:
     """A concern's summary row (not its words), if `ctx` may know it exists (else 404);
-    audited as concern.summary_viewed. The words: bot.access.concern_words."""
+    audited as concern.summary_viewed. The words: bot.services.access.concern_words."""
     concern = session.scalar(concerns_query(ctx).where(SafeguardingConcern.id == concern_id))
     if concern is None:
         raise OutOfScope("concern", concern_id)

@@ -1,7 +1,7 @@
 """Safeguarding concerns for the staff review app: the list, and the DSL's acknowledgement.
 
-Which concerns someone may see is bot.access's rule (through bot.review.scope); the child's
-words are read only with bot.access (checked and audited). Nothing here reads the words.
+Which concerns someone may see is bot.services.access's rule (through bot.review.scope); the child's
+words are read only with bot.services.access (checked and audited). Nothing here reads the words.
 An acknowledgement closes the concern: a later disclosure in the same chat opens a new one
 (bot.services.safeguarding), and no more update alerts go out for it (bot.alerts).
 """
@@ -14,11 +14,11 @@ from datetime import datetime
 from sqlalchemy import Select, case, select, update
 from sqlalchemy.orm import Session
 
-from bot.access import WORDS_ROLES
-from bot.uk_time import uk_time
 from bot.models import AlertStatus, Child, Pep, Role, SafeguardingConcern, StaffUser, utcnow
 from bot.questions import BY_KEY
 from bot.services import ServiceError
+from bot.services.access import WORDS_ROLES
+from bot.uk_time import uk_time
 
 #: Longest note or action the form accepts (characters).
 TEXT_MAX = 3000  # keep in step with bot/web/limits.py

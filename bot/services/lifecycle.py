@@ -38,7 +38,6 @@ from typing import Any
 from sqlalchemy import Delete, delete, or_, select
 from sqlalchemy.orm import Session
 
-from bot.access import AccessDenied
 from bot.models import (
     Answer,
     AnswerWordingEdit,
@@ -60,6 +59,7 @@ from bot.phases import year_group_label
 from bot.questions import BY_KEY
 from bot.review.sessions import delete_expired_sessions
 from bot.services import ServiceError, record_event, trackers
+from bot.services.access import AccessDenied
 from bot.settings import get_settings
 from bot.uk_time import UK
 

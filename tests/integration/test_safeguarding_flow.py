@@ -8,8 +8,9 @@ import uuid
 import pytest
 
 from bot import db
-from bot.access import AccessDenied, concern_words, list_concerns, viewer_for_email
 from bot.models import Pep, SafeguardingConcern, StaffUser
+from bot.services.access import AccessDenied, concern_words, viewer_for_email, visible_concerns
+from bot.services.concerns import concern_rows
 from bot.services.export import export_child_voice
 from tests.integration.stack import Stack
 
@@ -56,7 +57,8 @@ def test_disclosure_mid_form_alerts_the_dsl_and_stays_out_of_the_pep(stack: Stac
     with db.session_scope() as session:
         dsl = viewer_for_email(session, staff["dsl"])
         teacher = viewer_for_email(session, staff["designated_teacher"])
-        (summary,) = [c for c in list_concerns(session, dsl) if c.pep_id == pep_id]
+        rows = concern_rows(session, visible_concerns(dsl))
+        (summary,) = [c for c in rows if c.pep_id == pep_id]
         assert concern_words(session, dsl, summary.id) == DISCLOSURE
         with pytest.raises(AccessDenied):
             concern_words(session, teacher, summary.id)

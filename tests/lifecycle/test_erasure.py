@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.access import AccessDenied
 from bot.models import (
     Answer,
     AuditEvent,
@@ -23,6 +22,7 @@ from bot.models import (
     TelegramChat,
 )
 from bot.services import ServiceError, directory, review
+from bot.services.access import AccessDenied
 from bot.services.lifecycle import erase_child
 from bot.settings import get_settings
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.access import AccessDenied
 from bot.models import AuditEvent
 from bot.services import ServiceError
+from bot.services.access import AccessDenied
 from bot.services.lifecycle import subject_access
 from bot.settings import get_settings
 from tests.conftest import TEST_SECRET_KEY

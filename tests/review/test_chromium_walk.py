@@ -134,7 +134,7 @@ def test_the_dsl_reads_a_concern_the_teacher_cannot(
     concern_url = dsl.page.url
     dsl.close()
 
-    # A designated teacher sees the summary (bot.access.SUMMARY_ROLES), never the words.
+    # A designated teacher sees the summary (bot.services.access.SUMMARY_ROLES), never the words.
     teacher = Visitor(browser, app_url)
     teacher.log_in(demo.dt_a)
     response = teacher.page.goto(concern_url)

@@ -120,7 +120,7 @@ def test_concerns_follow_bot_access(world: World) -> None:
             (world.dsl_a.ctx, concern_b),
             (world.dsl_a.ctx, unlinked),
             (world.dt_b.ctx, concern_a),
-            (world.vs.ctx, concern_b),  # concerns stay with the school (bot.access)
+            (world.vs.ctx, concern_b),  # concerns stay with the school (bot.services.access)
         ]:
             with pytest.raises(OutOfScope):
                 concern_or_404(session, ctx, concern_id)

@@ -20,17 +20,14 @@ from datetime import datetime
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from bot.uk_time import uk_time
 from bot.models import (
-    AlertStatus,
-    Child,
     ConcernMessage,
-    Pep,
     Role,
     SafeguardingConcern,
     StaffUser,
 )
 from bot.services import ServiceError, record_event
+from bot.uk_time import uk_time
 
 # Roles that may know that a concern exists (summaries).
 SUMMARY_ROLES = frozenset({Role.admin, Role.dsl, Role.designated_teacher, Role.virtual_school})
@@ -61,17 +58,6 @@ class Viewer:
         return f"staff:{self.staff_user_id}"
 
 
-@dataclass(frozen=True)
-class ConcernSummary:
-    id: int
-    created_at: datetime
-    category: str
-    child_first_name: str | None  # None: not linked to a PEP
-    pep_id: int | None
-    school_id: int | None
-    alert_status: AlertStatus
-
-
 def viewer_for_email(session: Session, email: str) -> Viewer:
     staff = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
     if staff is None:
@@ -95,38 +81,6 @@ def visible_concerns(
     if viewer.role not in SUMMARY_ROLES:
         return query.where(false())
     return _visible(query, viewer)
-
-
-def list_concerns(session: Session, viewer: Viewer) -> list[ConcernSummary]:
-    """Newest first; audited as "concern.listed"."""
-    if viewer.role not in SUMMARY_ROLES:
-        raise AccessDenied("your role cannot see safeguarding concerns")
-    query = _visible(select(SafeguardingConcern), viewer)
-    rows = session.execute(
-        query.with_only_columns(
-            SafeguardingConcern.id,
-            SafeguardingConcern.created_at,
-            SafeguardingConcern.category,
-            Child.first_name,
-            SafeguardingConcern.pep_id,
-            SafeguardingConcern.school_id,
-            SafeguardingConcern.alert_status,
-        )
-        .outerjoin(Pep, Pep.id == SafeguardingConcern.pep_id)
-        .outerjoin(Child, Child.id == Pep.child_id)
-        .order_by(SafeguardingConcern.created_at.desc(), SafeguardingConcern.id.desc())
-    ).all()
-    summaries = [ConcernSummary(*row) for row in rows]
-    record_event(
-        session,
-        viewer.actor,
-        "concern.listed",
-        school_id=None if viewer.role == Role.admin else viewer.school_id,
-        viewer_id=viewer.staff_user_id,
-        concerns=len(summaries),
-    )
-    session.flush()
-    return summaries
 
 
 @dataclass(frozen=True)
