@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from actions.safeguarding import ActionCheckAgain, ActionHandleDisclosure, ActionNotADisclosure
 from bot.models import Answer, ConcernMessage, SafeguardingConcern
 from bot.services.conversation import AnswerOutcome, Saved, save_conversation_answer
-from pep_nlp.safeguarding import ASK_FIRST_ROLE
+from pep_nlp.contract import ASK_FIRST_ROLE, Entity, Intent
 from tests.actions.helpers import DOMAIN, linked_pep, tracker_for
 
-SCREENED = [{"entity": "safeguarding_category", "value": "running_away_homelessness"}]
+SCREENED = [{"entity": Entity.safeguarding_category, "value": "running_away_homelessness"}]
 
 
 async def _run(
@@ -24,7 +24,7 @@ async def _run(
     sender: str,
     text: str,
     *,
-    intent: str = "safeguarding_concern",
+    intent: str = Intent.safeguarding_concern,
     **kwargs: Any,
 ) -> tuple[list[Any], list[str]]:
     """Run `action` on a message as the engine hands it over: what the actions read is the
@@ -50,7 +50,7 @@ def _slots(events: list[Any]) -> dict[str, Any]:
 
 async def test_a_screened_disclosure_is_answered_and_recorded_at_once(committed_db: Engine) -> None:
     linked_pep(committed_db, "d-1")
-    category = [{"entity": "safeguarding_category", "value": "physical_abuse"}]
+    category = [{"entity": Entity.safeguarding_category, "value": "physical_abuse"}]
     events, said = await _run(
         ActionHandleDisclosure(), "d-1", "he hits me", entities=category,
         slots={"requested_slot": "hard"}, active_loop="reflection_form",
@@ -65,7 +65,9 @@ async def test_a_finding_that_needs_context_is_checked_with_the_child(
     committed_db: Engine,
 ) -> None:
     linked_pep(committed_db, "d-ctx")
-    entities = [{"entity": "safeguarding_category", "value": "neglect", "role": ASK_FIRST_ROLE}]
+    entities = [
+        {"entity": Entity.safeguarding_category, "value": "neglect", "role": ASK_FIRST_ROLE}
+    ]
     events, said = await _run(
         ActionHandleDisclosure(), "d-ctx", "i like being left alone to read", entities=entities,
         slots={"requested_slot": "helps_learn"}, active_loop="reflection_form",
