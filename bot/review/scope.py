@@ -2,12 +2,12 @@
 
 Every page reads children, PEPs and concerns only through this module:
 
-| role | children and PEPs | may change them | concerns |
+| role | children and PEPs | may change them | concerns (bot.services.access) |
 |---|---|---|---|
-| designated_teacher | their school's | yes | their school's summaries (bot.services.access) |
-| dsl | their school's | yes | their school's, words included (bot.services.access) |
-| virtual_school | every school's | no (read-only: 403) | their school's summaries (bot.services.access) |
-| admin | every school's | yes | every concern (bot.services.access) |
+| designated_teacher | their school's | yes | their school's summaries |
+| dsl | their school's | yes | their school's, words included |
+| virtual_school | every school's | no (read-only: 403) | their school's summaries |
+| admin | every school's | yes | every concern |
 
 A record outside the scope is indistinguishable from one that does not exist: 404, and the
 refusal is audited (`<kind>.not_found`) by `transaction`. Safeguarding concerns follow
