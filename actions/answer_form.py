@@ -24,7 +24,7 @@ from bot.answerer import answerer_from_text
 from bot.models import AnsweredBy
 from bot.services.conversation import AnswerOutcome, Saved, save_conversation_answer
 from bot.smalltalk import is_only_farewell, is_only_greeting
-from pep_nlp.contract import without_guard
+from pep_nlp.contract import Entity, Slot, without_guard
 
 __all__ = ["SKIPPED", "AnswerFormValidation", "save_skip", "screen_and_save"]
 
@@ -51,13 +51,13 @@ SlotValidator = Callable[
 def choice_in(message: dict[str, Any]) -> str | None:
     """The title of the button the child tapped (sent as `/inform{"choice": ...}`), if any."""
     for entity in message.get("entities") or []:
-        if entity.get("entity") == "choice" and isinstance(entity.get("value"), str):
+        if entity.get("entity") == Entity.choice and isinstance(entity.get("value"), str):
             return str(entity["value"])
     return None
 
 
 def answered_by(tracker: Tracker) -> AnsweredBy:
-    value = tracker.get_slot("answered_by")
+    value = tracker.get_slot(Slot.answered_by)
     try:
         return AnsweredBy(value)
     except ValueError:
@@ -137,7 +137,7 @@ def _answer_validator(slot: str) -> SlotValidator:
             return {slot: None}
         if is_only_farewell(text):
             dispatcher.utter_message(response="utter_paused")
-            return {slot: None, "paused": True}
+            return {slot: None, Slot.paused: True}
         return await screen_and_save(slot, text, dispatcher, tracker)
 
     return validate_answer
@@ -161,7 +161,7 @@ class AnswerFormValidation(FormValidationAction):  # type: ignore[misc]  # rasa-
     async def next_requested_slot(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> EventType | None:
-        if tracker.slots.get("paused"):
+        if tracker.slots.get(Slot.paused):
             return SlotSet(REQUESTED_SLOT, None)  # ends the form; the child chooses what next
         event: EventType | None = await super().next_requested_slot(dispatcher, tracker, domain)
         return event

@@ -17,6 +17,7 @@ from bot.services.conversation import (
     submit_for_conversation,
     summary_for,
 )
+from pep_nlp.contract import Slot
 
 SKIPPED_TEXT = "(you skipped this)"
 
@@ -37,7 +38,7 @@ class ActionAfterReflection(Action):  # type: ignore[misc]  # rasa-sdk ships no 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.get_slot("paused"):
+        if tracker.get_slot(Slot.paused):
             return []
         try:
             sections = await asyncio.to_thread(summary_for, tracker.sender_id)
@@ -48,7 +49,7 @@ class ActionAfterReflection(Action):  # type: ignore[misc]  # rasa-sdk ships no 
         for section in sections:
             dispatcher.utter_message(text=section_text(section))
         dispatcher.utter_message(response="utter_ask_is_this_right")
-        return [SlotSet("checking", True)]
+        return [SlotSet(Slot.checking, True)]
 
 
 class ActionSubmitVoice(Action):  # type: ignore[misc]
@@ -65,4 +66,4 @@ class ActionSubmitVoice(Action):  # type: ignore[misc]
             return []
         day = f"{meeting:%A} {meeting.day} {meeting:%B}"
         dispatcher.utter_message(response="utter_sent", meeting_day=day)
-        return [SlotSet("checking", False), SlotSet("submitted", True)]
+        return [SlotSet(Slot.checking, False), SlotSet(Slot.submitted, True)]

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.answer_form import SKIPPED, save_skip, screen_and_save
 from bot.models import AnsweredBy
 from bot.questions import BY_KEY
+from pep_nlp.contract import Entity, Intent, Slot, intent_payload
 
 _ABOUT_PEP = re.compile(r"\b(pep|p\.e\.p|designated|dt|plan)\b", re.IGNORECASE)
 
@@ -30,10 +31,10 @@ class ActionSkipQuestion(Action):  # type: ignore[misc]  # rasa-sdk ships no typ
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        key = tracker.get_slot("requested_slot")
+        key = tracker.get_slot(REQUESTED_SLOT)
         if key is None:
             return []
-        if key == "answered_by":  # not a question about them: assume they answer alone
+        if key == Slot.answered_by:  # not a question about them: assume they answer alone
             return [SlotSet(key, AnsweredBy.child.value)]
         if not await save_skip(key, dispatcher, tracker):
             return []
@@ -50,16 +51,16 @@ class ActionDontKnow(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        key = tracker.get_slot("requested_slot")
+        key = tracker.get_slot(REQUESTED_SLOT)
         text = str(tracker.latest_message.get("text") or "")
         if key is None:
             dispatcher.utter_message(response="utter_help_outside_questions")
             return []
         # "Not sure yet" can be one of the question's own choices.
         accepted = text in _button_titles(domain, f"utter_ask_{key}")
-        if not accepted and tracker.get_slot("example_given_for") != key:
+        if not accepted and tracker.get_slot(Slot.example_given_for) != key:
             dispatcher.utter_message(response=f"utter_example_{key}")
-            return [SlotSet("example_given_for", key)]
+            return [SlotSet(Slot.example_given_for, key)]
         if key == "answered_by":
             return [SlotSet(key, AnsweredBy.child.value)]
         updates = await screen_and_save(key, text, dispatcher, tracker)
@@ -75,7 +76,7 @@ class ActionHelp(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        key = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
+        key = tracker.get_slot(REQUESTED_SLOT) if tracker.active_loop_name else None
         text = str(tracker.latest_message.get("text") or "")
         if key is None or _ABOUT_PEP.search(text):
             dispatcher.utter_message(response="utter_what_is_pep")
@@ -93,11 +94,11 @@ class ActionPause(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if not tracker.get_slot("pep_linked") or tracker.get_slot("submitted"):
+        if not tracker.get_slot(Slot.pep_linked) or tracker.get_slot(Slot.submitted):
             dispatcher.utter_message(response="utter_goodbye")
             return []
         dispatcher.utter_message(response="utter_paused")
-        return [SlotSet("paused", True)]
+        return [SlotSet(Slot.paused, True)]
 
 
 class ActionResume(Action):  # type: ignore[misc]
@@ -107,17 +108,17 @@ class ActionResume(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if not tracker.get_slot("after_disclosure"):
+        if not tracker.get_slot(Slot.after_disclosure):
             dispatcher.utter_message(response="utter_welcome_back")
         return [
-            SlotSet("paused", False),
-            SlotSet("after_disclosure", False),
-            SlotSet("checking", False),
+            SlotSet(Slot.paused, False),
+            SlotSet(Slot.after_disclosure, False),
+            SlotSet(Slot.checking, False),
         ]
 
 
-def change_payload(question_key: str) -> str:
-    return "/change_answer" + json.dumps({"question_key": question_key})
+def _change_payload(question_key: str) -> str:
+    return intent_payload(Intent.change_answer, **{Entity.question_key: question_key})
 
 
 class ActionChangeAnswer(Action):  # type: ignore[misc]
@@ -129,23 +130,23 @@ class ActionChangeAnswer(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        plan: list[str] = tracker.get_slot("plan") or []
+        plan: list[str] = tracker.get_slot(Slot.plan) or []
         answered = [k for k in plan if tracker.get_slot(k) is not None and k in BY_KEY]
-        chosen = next(tracker.get_latest_entity_values("question_key"), None)
+        chosen = next(tracker.get_latest_entity_values(Entity.question_key), None)
         if chosen in answered:
             dispatcher.utter_message(response="utter_change_ok")
             return [
                 SlotSet(chosen, None),
-                SlotSet("example_given_for", None),
-                SlotSet("checking", False),
-                SlotSet("paused", False),
-                SlotSet("change_ready", True),
+                SlotSet(Slot.example_given_for, None),
+                SlotSet(Slot.checking, False),
+                SlotSet(Slot.paused, False),
+                SlotSet(Slot.change_ready, True),
             ]
         if not answered:
             dispatcher.utter_message(response="utter_change_none")
         else:
             buttons: list[dict[str, Any]] = [
-                {"title": BY_KEY[k].label, "payload": change_payload(k)} for k in answered
+                {"title": BY_KEY[k].label, "payload": _change_payload(k)} for k in answered
             ]
             dispatcher.utter_message(response="utter_change_which", buttons=buttons)
-        return [SlotSet("change_ready", False)]
+        return [SlotSet(Slot.change_ready, False)]

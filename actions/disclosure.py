@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.services.disclosure_flow import Step, decide, state_from_slots
 from bot.services.safeguarding import report_disclosure_for_conversation
+from pep_nlp.contract import Slot
 
 #: The slot value of a skipped question; the store records it as skipped, never as text.
 SKIPPED = "__skipped__"
@@ -34,7 +35,7 @@ class PassedOn:
     def events(self) -> list[EventType]:
         return [
             *(SlotSet(name, value) for name, value in self.slots.items()),
-            SlotSet("resume_form", self.resume_form),
+            SlotSet(Slot.resume_form, self.resume_form),
         ]
 
 
@@ -65,34 +66,34 @@ async def pass_on(
         message_id=message_id or tracker.latest_message.get("message_id"),
     )
     state = state_from_slots(
-        tracker.get_slot("disclosure_question"),
-        tracker.get_slot("disclosure_count"),
-        tracker.get_slot("flagged_fingerprints"),
+        tracker.get_slot(Slot.disclosure_question),
+        tracker.get_slot(Slot.disclosure_count),
+        tracker.get_slot(Slot.flagged_fingerprints),
     )
     decision = decide(state, question_key, words)
     slots: dict[str, Any] = {
-        "disclosure_question": decision.state.question,
-        "disclosure_count": float(decision.state.count),
-        "flagged_fingerprints": [list(p) for p in decision.state.fingerprints],
-        "after_disclosure": True,
+        Slot.disclosure_question: decision.state.question,
+        Slot.disclosure_count: float(decision.state.count),
+        Slot.flagged_fingerprints: [list(p) for p in decision.state.fingerprints],
+        Slot.after_disclosure: True,
     }
-    told_before = bool(tracker.get_slot("after_disclosure") or state.fingerprints)
+    told_before = bool(tracker.get_slot(Slot.after_disclosure) or state.fingerprints)
     if decision.step is Step.first:
         if told_before:
             dispatcher.utter_message(response="utter_disclosure_followup")
         else:
             dispatcher.utter_message(response="utter_disclosure_response")
         dispatcher.utter_message(response="utter_offer_carry_on")
-        return PassedOn({**slots, "paused": True}, resume_form=False)
+        return PassedOn({**slots, Slot.paused: True}, resume_form=False)
     thanks = "utter_disclosure_already" if decision.repeat else "utter_disclosure_followup"
     dispatcher.utter_message(response=thanks)
     if question_key is None:
         dispatcher.utter_message(response="utter_offer_carry_on")
-        return PassedOn({**slots, "paused": True}, resume_form=False)
+        return PassedOn({**slots, Slot.paused: True}, resume_form=False)
     if decision.step is Step.again:
         dispatcher.utter_message(response="utter_offer_skip_after_disclosure")
-        return PassedOn({**slots, "paused": False, question_key: None}, resume_form=True)
+        return PassedOn({**slots, Slot.paused: False, question_key: None}, resume_form=True)
     moved = await skip_question(question_key)
     dispatcher.utter_message(response="utter_disclosure_move_on")
     value = SKIPPED if moved else None
-    return PassedOn({**slots, "paused": False, question_key: value}, resume_form=True)
+    return PassedOn({**slots, Slot.paused: False, question_key: value}, resume_form=True)

@@ -24,25 +24,26 @@ from actions.answer_form import SKIPPED
 from bot.phases import Phase
 from bot.questions import FOLLOWED_UP, TEACHER_QUESTION, previous_slot
 from bot.services.conversation import LinkedPep, already_sent, linked_conversation
+from pep_nlp.contract import Intent, Slot
 
 #: What to say to a conversation that is not linked: a hello gets a hello and the question
 #: for a code (a channel links a code typed next); anything else is told a code is needed.
 NOT_LINKED_RESPONSES = {
-    "greet": ["utter_greet", "utter_ask_code"],
+    Intent.greet: ["utter_greet", "utter_ask_code"],
 }
 
 
 def slots_from_store(linked: LinkedPep) -> list[EventType]:
     """Fill the conversation from the store, so a child carries on where they left off."""
     events: list[EventType] = [
-        SlotSet("pep_linked", True),
-        SlotSet("phase", linked.phase.value),
-        SlotSet("plan", list(linked.plan)),
-        SlotSet("paused", False),
-        SlotSet("checking", False),
-        SlotSet("submitted", False),
+        SlotSet(Slot.pep_linked, True),
+        SlotSet(Slot.phase, linked.phase.value),
+        SlotSet(Slot.plan, list(linked.plan)),
+        SlotSet(Slot.paused, False),
+        SlotSet(Slot.checking, False),
+        SlotSet(Slot.submitted, False),
         *(SlotSet(previous_slot(key), linked.previous.get(key)) for key in FOLLOWED_UP),
-        SlotSet("answered_by", linked.answered_by.value if linked.answered_by else None),
+        SlotSet(Slot.answered_by, linked.answered_by.value if linked.answered_by else None),
     ]
     for key in linked.plan:
         if key in linked.answered:
@@ -65,15 +66,15 @@ class ActionLinkInvite(Action):  # type: ignore[misc]  # rasa-sdk ships no type 
             sent = linked is None and await asyncio.to_thread(already_sent, tracker.sender_id)
         except SQLAlchemyError:
             dispatcher.utter_message(response="utter_save_failed")
-            return [SlotSet("pep_linked", False)]
+            return [SlotSet(Slot.pep_linked, False)]
         if sent:
             dispatcher.utter_message(response="utter_already_sent")
-            return [SlotSet("pep_linked", False), SlotSet("submitted", True)]
+            return [SlotSet(Slot.pep_linked, False), SlotSet(Slot.submitted, True)]
         if linked is None:
             intent = str((tracker.latest_message.get("intent") or {}).get("name"))
             for response in NOT_LINKED_RESPONSES.get(intent, ["utter_not_linked"]):
                 dispatcher.utter_message(response=response)
-            return [SlotSet("pep_linked", False)]
+            return [SlotSet(Slot.pep_linked, False)]
         if linked.answered:
             dispatcher.utter_message(response="utter_welcome_back")
         else:

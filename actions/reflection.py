@@ -15,6 +15,7 @@ from bot.answerer import answerer_from_text
 from bot.models import AnsweredBy
 from bot.questions import METADATA_KEYS, QUESTIONS
 from bot.services.conversation import NotLinked, reflection_plan
+from pep_nlp.contract import Slot
 
 
 class ValidateReflectionForm(AnswerFormValidation):
@@ -33,7 +34,7 @@ class ValidateReflectionForm(AnswerFormValidation):
         domain: DomainDict,
     ) -> list[str]:
         # The plan is fixed when the chat is linked; the store is asked only if it's missing.
-        plan = tracker.get_slot("plan")
+        plan = tracker.get_slot(Slot.plan)
         if not plan:
             try:
                 plan = await asyncio.to_thread(reflection_plan, tracker.sender_id)
@@ -51,6 +52,6 @@ class ValidateReflectionForm(AnswerFormValidation):
         # Recorded on every answer rather than as an answer of its own. A value already
         # understood (the form re-validates filled slots when it starts again) is kept.
         if value in {a.value for a in AnsweredBy}:
-            return {"answered_by": value}
+            return {Slot.answered_by: value}
         choice = answerer_from_text(choice_in(tracker.latest_message) or str(value or ""))
-        return {"answered_by": choice.value if choice else None}
+        return {Slot.answered_by: choice.value if choice else None}

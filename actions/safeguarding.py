@@ -19,21 +19,23 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.answer_form import save_skip, screen_and_save
 from actions.disclosure import pass_on
 from bot.check_reply import carries_on, yes_or_no
 from bot.services.disclosure_flow import fingerprint, is_repeat, state_from_slots
-from bot.services.safeguarding import CLASSIFIER_CATEGORY, report_disclosure_for_conversation
+from bot.services.safeguarding import report_disclosure_for_conversation
+from pep_nlp.contract import ASK_FIRST_ROLE, CLASSIFIER_CATEGORY, Entity, Slot
 from pep_nlp.disclosure_policy import Route, route_for
-from pep_nlp.safeguarding import ASK_FIRST_ROLE, Finding
+from pep_nlp.safeguarding import Finding
 
 
 def screen_finding(message: dict[str, Any]) -> Finding | None:
     """The engine's screen finding, carried as the `safeguarding_category` entity."""
     for entity in message.get("entities") or []:
-        if entity.get("entity") == "safeguarding_category" and entity.get("value"):
+        if entity.get("entity") == Entity.safeguarding_category and entity.get("value"):
             ask_first = entity.get("role") == ASK_FIRST_ROLE
             return Finding(str(entity["value"]), "engine", ask_first)
     return None
@@ -41,11 +43,11 @@ def screen_finding(message: dict[str, Any]) -> Finding | None:
 
 def _clear_check() -> list[EventType]:
     return [
-        SlotSet("disclosure_unsure", False),
-        SlotSet("pending_words", None),
-        SlotSet("pending_question", None),
-        SlotSet("pending_category", None),
-        SlotSet("check_repeats", 0.0),
+        SlotSet(Slot.disclosure_unsure, False),
+        SlotSet(Slot.pending_words, None),
+        SlotSet(Slot.pending_question, None),
+        SlotSet(Slot.pending_category, None),
+        SlotSet(Slot.check_repeats, 0.0),
     ]
 
 
@@ -53,9 +55,9 @@ def _question(tracker: Tracker) -> str | None:
     """The question the message answers: the form's, or the one a disclosure interrupted."""
     key = None
     if tracker.active_loop_name:
-        key = tracker.get_slot("requested_slot")
-    elif tracker.get_slot("after_disclosure") and tracker.get_slot("paused"):
-        key = tracker.get_slot("disclosure_question")
+        key = tracker.get_slot(REQUESTED_SLOT)
+    elif tracker.get_slot(Slot.after_disclosure) and tracker.get_slot(Slot.paused):
+        key = tracker.get_slot(Slot.disclosure_question)
     return str(key) if key else None
 
 
@@ -84,22 +86,22 @@ class ActionHandleDisclosure(Action):  # type: ignore[misc]  # rasa-sdk ships no
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.get_slot("disclosure_unsure"):
+        if tracker.get_slot(Slot.disclosure_unsure):
             return await _answer_to_check(dispatcher, tracker)
         message = tracker.latest_message
         words, question = str(message.get("text") or ""), _question(tracker)
         finding = screen_finding(message)
         category = finding.category if finding else CLASSIFIER_CATEGORY
-        if tracker.get_slot("after_disclosure") and tracker.get_slot("paused"):
+        if tracker.get_slot(Slot.after_disclosure) and tracker.get_slot(Slot.paused):
             if finding is None and carries_on(words):
                 # "carry on" typed instead of tapped: the answer to the offer, not more to tell.
                 return [
-                    SlotSet("paused", False),
-                    SlotSet("after_disclosure", False),
-                    SlotSet("resume_form", True),
+                    SlotSet(Slot.paused, False),
+                    SlotSet(Slot.after_disclosure, False),
+                    SlotSet(Slot.resume_form, True),
                 ]
             return await _pass_on(dispatcher, tracker, words, category, question)
-        earlier = state_from_slots(None, 0, tracker.get_slot("flagged_fingerprints"))
+        earlier = state_from_slots(None, 0, tracker.get_slot(Slot.flagged_fingerprints))
         if is_repeat(fingerprint(words), earlier.fingerprints):
             return await _pass_on(dispatcher, tracker, words, category, question)
         intent = str((message.get("intent") or {}).get("name") or "")
@@ -108,12 +110,12 @@ class ActionHandleDisclosure(Action):  # type: ignore[misc]  # rasa-sdk ships no
             return await _pass_on(dispatcher, tracker, words, category, question)
         dispatcher.utter_message(response="utter_check_disclosure")
         return [
-            SlotSet("disclosure_unsure", True),
-            SlotSet("pending_words", words),
-            SlotSet("pending_question", question),
-            SlotSet("pending_category", category),
-            SlotSet("check_repeats", 0.0),
-            SlotSet("resume_form", False),
+            SlotSet(Slot.disclosure_unsure, True),
+            SlotSet(Slot.pending_words, words),
+            SlotSet(Slot.pending_question, question),
+            SlotSet(Slot.pending_category, category),
+            SlotSet(Slot.check_repeats, 0.0),
+            SlotSet(Slot.resume_form, False),
         ]
 
 
@@ -124,10 +126,10 @@ async def _answer_to_check(dispatcher: CollectingDispatcher, tracker: Tracker) -
     finding = screen_finding(tracker.latest_message)
     if yes_or_no(reply) is False and (finding is None or finding.ask_first):
         events, question = await _keep_as_answer(dispatcher, tracker)
-        return [*events, SlotSet("resume_form", question)]
-    words = str(tracker.get_slot("pending_words") or "")
-    category = str(tracker.get_slot("pending_category") or CLASSIFIER_CATEGORY)
-    question = tracker.get_slot("pending_question")
+        return [*events, SlotSet(Slot.resume_form, question)]
+    words = str(tracker.get_slot(Slot.pending_words) or "")
+    category = str(tracker.get_slot(Slot.pending_category) or CLASSIFIER_CATEGORY)
+    question = tracker.get_slot(Slot.pending_question)
     # The checked words were said in an earlier message: their own key for de-duplication.
     checked_id = f"{tracker.latest_message.get('message_id')}:checked"
     events = await _pass_on(dispatcher, tracker, words, category, question, checked_id)
@@ -144,8 +146,8 @@ async def _keep_as_answer(
     dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> tuple[list[EventType], bool]:
     """Save the checked words as the answer they were; (events, whether a question waits)."""
-    question = tracker.get_slot("pending_question")
-    words = tracker.get_slot("pending_words")
+    question = tracker.get_slot(Slot.pending_question)
+    words = tracker.get_slot(Slot.pending_words)
     events = _clear_check()
     if question and words:
         updates = await screen_and_save(question, str(words), dispatcher, tracker)
@@ -166,7 +168,7 @@ class ActionNotADisclosure(Action):  # type: ignore[misc]
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events, question = await _keep_as_answer(dispatcher, tracker)
-        return [*events, SlotSet("resume_after_check", question)]
+        return [*events, SlotSet(Slot.resume_after_check, question)]
 
 
 class ActionCheckAgain(Action):  # type: ignore[misc]
@@ -185,13 +187,13 @@ class ActionCheckAgain(Action):  # type: ignore[misc]
         reply = yes_or_no(str(tracker.latest_message.get("text") or ""))
         if reply is True:
             events = await _answer_to_check(dispatcher, tracker)
-            return [*events, SlotSet("resume_after_check", False)]
+            return [*events, SlotSet(Slot.resume_after_check, False)]
         if reply is False:
             return await ActionNotADisclosure().run(dispatcher, tracker, domain)
-        asked = float(tracker.get_slot("check_repeats") or 0)
+        asked = float(tracker.get_slot(Slot.check_repeats) or 0)
         if asked < 1:
             dispatcher.utter_message(response="utter_check_disclosure_again")
-            return [SlotSet("check_repeats", asked + 1), SlotSet("resume_after_check", False)]
+            return [SlotSet(Slot.check_repeats, asked + 1), SlotSet(Slot.resume_after_check, False)]
         events = await ActionNotADisclosure().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_help_is_there")
         return list(events)

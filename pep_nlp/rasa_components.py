@@ -40,6 +40,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from pep_nlp.contract import Entity, Intent
 from pep_nlp.control_gate import ControlGate, default_gate
 from pep_nlp.safeguarding import (
     ASK_FIRST_ROLE,
@@ -51,8 +52,8 @@ from pep_nlp.safeguarding import (
 
 logger = logging.getLogger(__name__)
 
-INTENT_NAME = "safeguarding_concern"
-CATEGORY_ENTITY = "safeguarding_category"
+INTENT_NAME = Intent.safeguarding_concern
+CATEGORY_ENTITY = Entity.safeguarding_category
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

@@ -32,27 +32,15 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
+from pep_nlp.contract import ASK_FIRST_ROLE as ASK_FIRST_ROLE  # the engine's entity role
+from pep_nlp.contract import CATEGORIES as CATEGORIES
 from pep_nlp.pipeline import DATA_DIR, load_pipeline
 from pep_nlp.vocabulary import common_words, one_edit_apart, sound_key
 
 DEFAULT_LEXICON = DATA_DIR / "safeguarding_lexicon.yml"
 
-# Also the precedence when one message matches several categories: the first wins.
-CATEGORIES: tuple[str, ...] = (
-    "suicide_self_harm",
-    "sexual_abuse",
-    "physical_abuse",
-    "exploitation_grooming",
-    "fgm_forced_marriage",
-    "radicalisation",
-    "neglect",
-    "emotional_abuse",
-    "bullying_violence",
-    "running_away_homelessness",
-    "eating_disorder",
-    "substance_misuse",
-    "unsafe_home_placement",
-)
+# pep_nlp.contract.CATEGORIES is also the precedence when one message matches several
+# categories: the first wins.
 
 
 @dataclass(frozen=True)
@@ -441,9 +429,6 @@ class _Compiler:
 
 
 # --- the screen ---------------------------------------------------------------------------
-
-#: The engine's entity role for a finding that needs context (rasa_components, actions).
-ASK_FIRST_ROLE = "ask_first"
 
 _GUARD_KEY = "#guard"
 _ASK_FIRST_KEY = "#ask_first"

@@ -19,6 +19,7 @@ from bot.questions import BY_KEY
 from bot.services import ServiceError
 from bot.services.access import WORDS_ROLES
 from bot.uk_time import uk_time
+from pep_nlp.contract import CLASSIFIER_CATEGORY
 
 #: Longest note or action the form accepts (characters).
 TEXT_MAX = 3000  # keep in step with bot/web/limits.py
@@ -36,7 +37,7 @@ class AcknowledgeError(ServiceError):
 
 
 def category_label(category: str) -> str:
-    if category == "classifier":
+    if category == CLASSIFIER_CATEGORY:
         return "Not categorised (flagged by the language classifier)"
     return category.replace("_", " ").capitalize()
 

@@ -30,12 +30,10 @@ from bot.models import (
 from bot.security import keyed_hash
 from bot.services import record_event
 from bot.services.invites import pep_for_conversation
-from pep_nlp.safeguarding import CATEGORIES
+from pep_nlp.contract import CATEGORIES
 
 logger = logging.getLogger(__name__)
 
-# Used when only the NLU classifier (not the keyword screen) flagged the message.
-CLASSIFIER_CATEGORY = "classifier"
 # Stored when a caller passes something that is not a category name.
 UNRECOGNISED_CATEGORY = "unrecognised"
 # Category and question key reach emails and the audit log, so they must look
