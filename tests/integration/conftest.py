@@ -57,6 +57,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = Stack(f"http://127.0.0.1:{engine_port}", database_url, env, work, smtp.inbox)
     stack.action_port = action_port
     stack.start_actions()
+    stack.start_scheduler()  # the DSL alerts
     # Through the launcher, as the Procfile does: endpoints (var/engine/endpoints.yml, the
     # tracker in work/tracker.db), tokens and the engine's environment come from `env`.
     stack.processes["engine"] = start_engine("engine", model, engine_port, env, work)

@@ -89,6 +89,13 @@ class Stack:
             self.work / "actions.log", 60,
         )  # fmt: skip
 
+    def start_scheduler(self) -> None:
+        """The scheduler, as the Procfile runs it: its alert worker emails the DSL within
+        seconds of a disclosure (ALERT_POLL_SECONDS); its other jobs run once at start."""
+        self.processes["scheduler"] = start_process(
+            "scheduler", [str(APP_PYTHON), "-m", "bot", "scheduler"], self.env, self.work
+        )
+
     def stop_actions(self) -> None:
         process = self.processes.pop("actions")
         process.terminate()
