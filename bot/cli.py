@@ -266,6 +266,14 @@ def _cmd_new_invite(session: Session, args: argparse.Namespace) -> None:
     _print_invite(new_invite(session, dirsvc.get_pep(session, args.pep), actor=ACTOR))
 
 
+def table_lines(rows: Sequence[Sequence[str]]) -> list[str]:
+    """The CLI's one table layout: left-aligned columns, two spaces apart, no trailing space."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+
+
 def _cmd_list_peps(session: Session, args: argparse.Namespace) -> None:
     peps = dirsvc.list_peps(session, args.school)
     counts = dirsvc.answer_counts(session, (p.id for p in peps))
@@ -283,9 +291,8 @@ def _cmd_list_peps(session: Session, args: argparse.Namespace) -> None:
         )
         for p in peps
     ]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    for line in table_lines([header, *rows]):
+        print(line)
     if not rows:
         print("(no PEPs)")
 
@@ -382,11 +389,12 @@ def _seed_demo_logins(session: Session) -> None:
     if all(staff.password_hash for staff in accounts):
         print(f"staff review app: {url} (demo logins in {path})")
         return
-    lines = []
+    logins = []
     for staff in accounts:
         password = secrets.token_urlsafe(12)
         set_password(session, staff, password, actor=ACTOR)
-        lines.append(f"{staff.email}  {password}  ({staff.role.value})")
+        logins.append((staff.email, password, f"({staff.role.value})"))
+    lines = table_lines(logins)
     _write_private(path, f"{url}\n" + "\n".join(lines) + "\n")
     print(f"staff review app: {url}")
     print(f"  demo logins (shown once; kept in {path}, mode 0600):")

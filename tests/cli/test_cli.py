@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from bot.cli import ACTOR, main
+from bot.cli import ACTOR, main, table_lines
 from bot.models import AuditEvent, Base, Child, Invite, Pep, PepStatus, StaffUser
 from bot.services import demo_themes
 from bot.services.answers import record_answer
@@ -325,3 +325,9 @@ def test_unmigrated_database_explains(
     status, _out, err = run(capsys, "list-peps")
     assert status == 1
     assert "migrate" in err
+
+
+def test_the_one_table_layout_lines_up_columns() -> None:
+    lines = table_lines([("id", "child", "status"), ("12", "Zoë", "in_progress"), ("3", "Al", "")])
+    assert lines == ["id  child  status", "12  Zoë    in_progress", "3   Al"]
+    assert table_lines([]) == []
