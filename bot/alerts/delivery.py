@@ -58,15 +58,22 @@ def next_attempt_at(
     return last_attempt + timedelta(seconds=delay)
 
 
-def _is_due(status: AlertStatus, attempts: int, claimed_at: datetime | None, now: datetime) -> bool:
+def _is_due(
+    status: AlertStatus,
+    attempts: int,
+    claimed_at: datetime | None,
+    now: datetime,
+    delays: Sequence[float],
+) -> bool:
     if status is AlertStatus.sending:  # only a stale claim: its deliverer died
         return claimed_at is not None and claimed_at < now - STALE_CLAIM
-    due_at = next_attempt_at(attempts, claimed_at, get_settings().alert_retry_delays)
+    due_at = next_attempt_at(attempts, claimed_at, delays)
     return due_at is None or due_at <= now
 
 
 def due_alerts(session: Session, now: datetime) -> list[int]:
     """The concerns to attempt now, oldest first: one query on the indexed status."""
+    settings = get_settings()
     rows = session.execute(
         select(
             SafeguardingConcern.id,
@@ -76,11 +83,21 @@ def due_alerts(session: Session, now: datetime) -> list[int]:
         )
         .where(
             SafeguardingConcern.alert_status.in_([*_CLAIMABLE, AlertStatus.sending]),
-            SafeguardingConcern.alert_attempts < get_settings().alert_max_attempts,
+            SafeguardingConcern.alert_attempts < settings.alert_max_attempts,
         )
         .order_by(SafeguardingConcern.id)
     ).all()
-    return [row.id for row in rows if _is_due(*row[1:], now=now)]
+    return [
+        row.id
+        for row in rows
+        if _is_due(
+            row.alert_status,
+            row.alert_attempts,
+            row.alert_claimed_at,
+            now,
+            settings.alert_retry_delays,
+        )
+    ]
 
 
 def count_abandoned(session: Session) -> int:
