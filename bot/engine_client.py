@@ -22,10 +22,6 @@ from pep_nlp.contract import without_guard as without_guard
 #: The engine's channel for the app (pep_engine.channel.AppInput, in credentials.yml).
 ENGINE_WEBHOOK_PATH = "/webhooks/app/webhook"
 
-#: Said by a channel when the engine or the action server could not take the message.
-NOT_SAVED_MESSAGE = "Sorry, I couldn't save that just now. Please send it again in a minute."
-
-
 #: Starts (or resumes) a conversation the app has already linked to a PEP. It carries no
 #: code: the engine's tracker store never holds one.
 START_MESSAGE = intent_payload(Intent.start)

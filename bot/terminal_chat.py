@@ -12,8 +12,8 @@ import sys
 import uuid
 from pathlib import Path
 
+from bot.child_texts import NOT_SAVED_MESSAGE
 from bot.engine_client import (
-    NOT_SAVED_MESSAGE,
     START_MESSAGE,
     EngineUnavailable,
     as_typed_text,

@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.child_texts import REFUSED_MESSAGE, THROTTLED_MESSAGE
 from bot.models import Invite, Pep, PepStatus, utcnow
 from bot.security import keyed_hash, keyed_hashes, new_code, normalise_code
 from bot.services import ServiceError, record_event
@@ -57,17 +58,6 @@ class InviteFailure(enum.StrEnum):
     used_elsewhere = "used_elsewhere"
     submitted = "submitted"
     throttled = "throttled"
-
-
-#: The one answer to every refused code or link, whatever the reason.
-REFUSED_MESSAGE = (
-    "That code or link isn't working. It may be mistyped, out of date, or already used. "
-    "Please check it, or ask your teacher for a new one."
-)
-THROTTLED_MESSAGE = (
-    "That's a lot of tries. Please wait a few minutes, then try again, "
-    "or ask your teacher to check your code."
-)
 
 
 class InviteError(ServiceError):

@@ -34,15 +34,22 @@ from telegram.ext import (
     filters,
 )
 
-from bot.engine_client import (
+from bot.child_texts import (
+    BUTTON_EXPIRED_MESSAGE,
+    CHOOSE_PROMPT,
     NOT_SAVED_MESSAGE,
+    NOT_TEXT_MESSAGE,
+    THROTTLED_MESSAGE,
+    YOU_CHOSE,
+)
+from bot.engine_client import (
     START_MESSAGE,
     BotMessage,
     EngineUnavailable,
     as_typed_text,
     send_to_engine,
 )
-from bot.services.invites import THROTTLED_MESSAGE, InviteError
+from bot.services.invites import InviteError
 from bot.services.telegram_chats import (
     current_conversation,
     link_chat,
@@ -54,10 +61,7 @@ from bot.services.telegram_keyboards import button_payload
 from bot.services.throttle import invite_throttle
 from bot.telegram.keyboard import inline_keyboard, tapped_ids, title_of
 from bot.telegram.messages import (
-    BUTTON_EXPIRED_MESSAGE,
-    CHOOSE_PROMPT,
     HELP_INTENT,
-    NOT_TEXT_MESSAGE,
     STOP_INTENT,
     secret_from_start_args,
     secret_in_text,
@@ -245,7 +249,7 @@ async def on_button(update: Update, context: Context) -> None:
             # Editing without reply_markup also removes the keyboard: no second tap.
             await query.edit_message_text(f"{message.text or ''}\n\n✓ {title}".strip())
         except TelegramError:
-            await context.bot.send_message(chat_id, f"You chose: {title}")
+            await context.bot.send_message(chat_id, f"{YOU_CHOSE} {title}")
     await relay(context, chat_id, payload)
 
 

@@ -13,10 +13,6 @@ from bot.settings import get_settings
 HELP_INTENT = "/help"
 STOP_INTENT = "/stop"
 
-NOT_TEXT_MESSAGE = "I can only read typed messages. Please type your answer."
-CHOOSE_PROMPT = "Please choose:"
-BUTTON_EXPIRED_MESSAGE = "That button has run out. Please type your answer instead."
-
 #: What Telegram allows in a deep link's start parameter: up to 64 of A-Z a-z 0-9 _ -.
 START_PARAMETER_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: A link token (`bot.services.invites.is_link_token`: 40 or more characters; ours are 43).

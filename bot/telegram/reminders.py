@@ -16,17 +16,12 @@ from datetime import date, datetime
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.child_texts import REMINDER_MESSAGE
 from bot.models import utcnow
 from bot.services.telegram_chats import claim_reminder, due_reminders, release_reminder
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
-
-# Kind, short, and no names: the message shows on a lock screen.
-REMINDER_MESSAGE = (
-    "Hi! Your PEP meeting is coming up soon. "
-    "If you'd like to finish your answers, just send me a message."
-)
 
 
 @dataclass

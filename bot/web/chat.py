@@ -21,8 +21,23 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from bot.engine_client import (
+from bot.child_texts import (
+    CODE_IN_CHAT_MESSAGE,
+    FINISHED_MESSAGE,
+    FINISHED_TITLE,
     NOT_SAVED_MESSAGE,
+    REFUSED_MESSAGE,
+    REFUSED_TITLE,
+    REVOKED_SESSION_MESSAGE,
+    SENT_MESSAGE,
+    SENT_TITLE,
+    SERVICE_DOWN_MESSAGE,
+    STALE_FORM_MESSAGE,
+    START_FAILED_MESSAGE,
+    THROTTLED_TITLE,
+    TOO_LONG_MESSAGE,
+)
+from bot.engine_client import (
     START_MESSAGE,
     BotMessage,
     EngineUnavailable,
@@ -36,7 +51,7 @@ from bot.services.conversation import (
     still_linked,
     typed_secret,
 )
-from bot.services.invites import REFUSED_MESSAGE, InviteError, InviteFailure
+from bot.services.invites import InviteError, InviteFailure
 from bot.settings import REPO_ROOT
 from bot.web.form_csrf import PreSessionForm
 from bot.web.http import client_address
@@ -58,29 +73,6 @@ templates = Jinja2Templates(directory=str(REPO_ROOT / "bot" / "templates"))
 
 CSRF_HEADER = "X-PEP-Voice"
 MAX_TEXT_CHARS = 10_000  # far above what the bot keeps (2,000): it asks for shorter itself
-START_FAILED_MESSAGE = (
-    "Sorry, the chat isn't working just now. Please try again in a minute. "
-    "Nothing you've said has been lost."
-)
-SERVICE_DOWN_MESSAGE = "Sorry, PEP Voice isn't working just now. Please try again later."
-FINISHED_TITLE = "You've finished"
-FINISHED_MESSAGE = (
-    "You can close this page. Everything you said has been saved. "
-    "To carry on later, open your link or type your code again."
-)
-SENT_MESSAGE = "Thank you! Your answers have already been sent to your designated teacher."
-CODE_IN_CHAT_MESSAGE = (
-    "That looks like a code. You don't need it here: you're already in your chat, and I "
-    "haven't kept it. Please type your answer again without the code."
-)
-REVOKED_SESSION_MESSAGE = (
-    "This chat has been closed because a new code was made for you. "
-    "Please ask your teacher for it. Everything you said has been saved."
-)
-STALE_FORM_MESSAGE = "That page was out of date. Please press Start again."
-SENT_TITLE = "Your answers have been sent"
-REFUSED_TITLE = "That didn't work"
-THROTTLED_TITLE = "Please wait a little"
 #: The start form's CSRF cookie: random, set by the page that shows the form.
 START_COOKIE = "pepvoice_start"
 START_FORM = PreSessionForm(START_COOKIE, "start-form", "/chat")
@@ -324,9 +316,7 @@ async def send(request: Request, session: Session) -> dict[str, Any]:
             shown, to_engine = title, payload
         elif isinstance(text, str) and text.strip():
             if len(text) > MAX_TEXT_CHARS:
-                raise _api_error(
-                    413, "too_long", "That's too long to send. Please make it shorter."
-                )
+                raise _api_error(413, "too_long", TOO_LONG_MESSAGE)
             shown, to_engine = text, as_typed_text(text)
             if await _holds_an_invite(request, text):
                 # Never into the engine or the store: the chat is linked already.

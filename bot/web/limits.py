@@ -11,6 +11,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from bot.child_texts import TOO_LONG_MESSAGE
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -84,9 +86,7 @@ class LimitRequestSize:
 
 
 async def _too_large(send: Send) -> None:
-    body = json.dumps(
-        {"error": "too_large", "message": "That's too long to send. Please make it shorter."}
-    ).encode()
+    body = json.dumps({"error": "too_large", "message": TOO_LONG_MESSAGE}).encode()
     await send(
         {
             "type": "http.response.start",

@@ -7,8 +7,9 @@ import uuid
 
 import pytest
 
+from bot.child_texts import REFUSED_MESSAGE
 from bot.engine_client import START_MESSAGE
-from bot.services.invites import REFUSED_MESSAGE, InviteError
+from bot.services.invites import InviteError
 from tests.integration.stack import Stack
 
 QUESTION = "What's been going well at school?"

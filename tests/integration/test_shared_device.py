@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
+from bot.child_texts import CODE_IN_CHAT_MESSAGE
 from bot.models import SafeguardingConcern
-from bot.web.chat import CODE_IN_CHAT_MESSAGE
 from tests.integration.stack import Stack
 
 pytestmark = pytest.mark.engine

@@ -20,9 +20,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot import db
-from bot.engine_client import NOT_SAVED_MESSAGE
+from bot.child_texts import NOT_SAVED_MESSAGE, REFUSED_MESSAGE
 from bot.models import Pep
-from bot.services.invites import REFUSED_MESSAGE, NewInvite, new_invite
+from bot.services.invites import NewInvite, new_invite
 from bot.services.throttle import invite_throttle
 from bot.settings import get_settings
 from bot.telegram.application import TelegramApplication, build_application

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
-from bot.engine_client import NOT_SAVED_MESSAGE
+from bot.child_texts import NOT_SAVED_MESSAGE
 from tests.chromium import AXE, CHROMIUM, CHROMIUM_ARGS, PHONE, WCAG_TAGS
 from tests.integration.stack import REPO, Stack
 

@@ -4,11 +4,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.child_texts import REFUSED_MESSAGE
 from bot.models import AuditEvent, Invite, Pep
 from bot.services import ServiceError
 from bot.services.answers import submit_voice
 from bot.services.invites import (
-    REFUSED_MESSAGE,
     ConversationLinkedElsewhere,
     InviteError,
     InviteFailure,

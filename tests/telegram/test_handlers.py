@@ -15,21 +15,21 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
-from bot.engine_client import NOT_SAVED_MESSAGE, SLASH_GUARD, START_MESSAGE
+from bot.child_texts import (
+    BUTTON_EXPIRED_MESSAGE,
+    NOT_SAVED_MESSAGE,
+    REFUSED_MESSAGE,
+    THROTTLED_MESSAGE,
+)
+from bot.engine_client import SLASH_GUARD, START_MESSAGE
 from bot.models import Invite, Pep, TelegramChat, utcnow
 from bot.security import new_code
 from bot.services.conversation import link_conversation, linked_conversation
-from bot.services.invites import (
-    REFUSED_MESSAGE,
-    THROTTLED_MESSAGE,
-    issue_invite,
-    pep_for_conversation,
-)
+from bot.services.invites import issue_invite, pep_for_conversation
 from bot.services.telegram_chats import link_chat, sync_link
 from bot.services.telegram_identity import chat_hash, sender_id, unseal_chat_id
 from bot.settings import Settings, get_settings
 from bot.telegram.application import TelegramApplication
-from bot.telegram.messages import BUTTON_EXPIRED_MESSAGE
 from tests.integration.stack import free_port
 from tests.telegram.conftest import new_link, new_pep
 from tests.telegram.fake_bot_api import FakeBotApi

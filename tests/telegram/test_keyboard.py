@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import InvalidCallbackData
 
 from bot import db
+from bot.child_texts import BUTTON_EXPIRED_MESSAGE
 from bot.engine_client import Button
 from bot.models import TelegramKeyboard
 from bot.services import telegram_keyboards
@@ -25,7 +26,6 @@ from bot.services.telegram_keyboards import SavedKeyboard, button_payload, save_
 from bot.settings import Settings
 from bot.telegram.application import build_application
 from bot.telegram.keyboard import inline_keyboard, title_of
-from bot.telegram.messages import BUTTON_EXPIRED_MESSAGE
 from tests.telegram.conftest import SECRET
 from tests.telegram.fake_bot_api import FakeBotApi, run_polling
 

@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
+from bot.child_texts import REMINDER_MESSAGE
 from bot.cli import main as cli_main
 from bot.models import Pep, PepStatus, TelegramChat
 from bot.services.telegram_chats import due_chats, link_chat
 from bot.services.telegram_identity import sender_id
 from bot.settings import Settings, get_settings
 from bot.telegram.application import build_bot
-from bot.telegram.reminders import REMINDER_MESSAGE, send_reminders
+from bot.telegram.reminders import send_reminders
 from tests.telegram.conftest import new_pep
 from tests.telegram.fake_bot_api import FakeBotApi
 

@@ -8,19 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
-from bot.engine_client import (
-    NOT_SAVED_MESSAGE,
-    SLASH_GUARD,
-    START_MESSAGE,
-    BotMessage,
-    Button,
-    EngineUnavailable,
-)
+from bot.child_texts import NOT_SAVED_MESSAGE, REFUSED_MESSAGE, THROTTLED_MESSAGE
+from bot.engine_client import SLASH_GUARD, START_MESSAGE, BotMessage, Button, EngineUnavailable
 from bot.models import AnsweredBy, Invite, Pep
 from bot.security import secrets_in
 from bot.services.answers import record_answer, submit_voice
 from bot.services.conversation import link_conversation
-from bot.services.invites import REFUSED_MESSAGE, THROTTLED_MESSAGE, issue_invite
+from bot.services.invites import issue_invite
 from bot.services.throttle import invite_throttle
 from bot.settings import get_settings
 from bot.web import chat
