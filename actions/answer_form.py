@@ -20,10 +20,9 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.disclosure import SKIPPED, pass_on
-from bot.answerer import answerer_from_text
-from bot.models import AnsweredBy
+from bot.services.answerer import answerer_of
 from bot.services.conversation import AnswerOutcome, Saved, save_conversation_answer
-from bot.smalltalk import is_only_farewell, is_only_greeting
+from bot.services.smalltalk import is_only_farewell, is_only_greeting
 from pep_nlp.contract import Entity, Slot, without_guard
 
 __all__ = ["SKIPPED", "AnswerFormValidation", "save_skip", "screen_and_save"]
@@ -56,12 +55,8 @@ def choice_in(message: dict[str, Any]) -> str | None:
     return None
 
 
-def answered_by(tracker: Tracker) -> AnsweredBy:
-    value = tracker.get_slot(Slot.answered_by)
-    try:
-        return AnsweredBy(value)
-    except ValueError:
-        return answerer_from_text(str(value or "")) or AnsweredBy.child
+def _answerer(tracker: Tracker) -> str:
+    return answerer_of(tracker.get_slot(Slot.answered_by)).value
 
 
 #: What the child is told when an answer could not be saved (the form asks again).
@@ -86,7 +81,7 @@ async def save_skip(question_key: str, dispatcher: CollectingDispatcher, tracker
         tracker.sender_id,
         question_key,
         None,
-        answered_by(tracker),
+        _answerer(tracker),
         skipped=True,
     )
     return _saved(outcome, dispatcher)
@@ -99,7 +94,7 @@ async def screen_and_save(
     (the service screens the words before it saves them)."""
     text = without_guard(text)
     outcome = await asyncio.to_thread(
-        save_conversation_answer, tracker.sender_id, question_key, text, answered_by(tracker)
+        save_conversation_answer, tracker.sender_id, question_key, text, _answerer(tracker)
     )
     if outcome.saved is Saved.disclosure:
 

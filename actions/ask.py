@@ -14,11 +14,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.answer_form import previous_action
 from bot.questions import QUESTIONS, TEACHER_QUESTION
-from bot.services.conversation import teacher_question_for
+from bot.services.conversation import StoreUnavailable, teacher_question_for
 
 
 class AskQuestion(Action, ABC):  # type: ignore[misc]  # rasa-sdk ships no type stubs
@@ -63,7 +62,7 @@ class ActionAskTeacherQuestion(Action):  # type: ignore[misc]
     ) -> list[EventType]:
         try:
             question = await asyncio.to_thread(teacher_question_for, tracker.sender_id)
-        except SQLAlchemyError:
+        except StoreUnavailable:
             question = None
         if previous_action(tracker) != "action_help":
             dispatcher.utter_message(response=f"utter_ask_{TEACHER_QUESTION}")

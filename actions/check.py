@@ -8,11 +8,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services.answers import AnswerError
 from bot.services.conversation import (
     NotLinked,
+    StoreUnavailable,
     SummarySection,
     submit_for_conversation,
     summary_for,
@@ -42,7 +42,7 @@ class ActionAfterReflection(Action):  # type: ignore[misc]  # rasa-sdk ships no 
             return []
         try:
             sections = await asyncio.to_thread(summary_for, tracker.sender_id)
-        except (SQLAlchemyError, NotLinked):
+        except (StoreUnavailable, NotLinked):
             dispatcher.utter_message(response="utter_save_failed")
             return []
         dispatcher.utter_message(response="utter_check_intro")
@@ -61,7 +61,7 @@ class ActionSubmitVoice(Action):  # type: ignore[misc]
     ) -> list[EventType]:
         try:
             meeting = await asyncio.to_thread(submit_for_conversation, tracker.sender_id)
-        except (SQLAlchemyError, NotLinked, AnswerError):
+        except (StoreUnavailable, NotLinked, AnswerError):
             dispatcher.utter_message(response="utter_save_failed")
             return []
         day = f"{meeting:%A} {meeting.day} {meeting:%B}"

@@ -12,8 +12,8 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.answer_form import SKIPPED, save_skip, screen_and_save
-from bot.models import AnsweredBy
 from bot.questions import BY_KEY
+from bot.services.answerer import ANSWERING_ALONE
 from pep_nlp.contract import Entity, Intent, Slot, intent_payload
 
 _ABOUT_PEP = re.compile(r"\b(pep|p\.e\.p|designated|dt|plan)\b", re.IGNORECASE)
@@ -35,7 +35,7 @@ class ActionSkipQuestion(Action):  # type: ignore[misc]  # rasa-sdk ships no typ
         if key is None:
             return []
         if key == Slot.answered_by:  # not a question about them: assume they answer alone
-            return [SlotSet(key, AnsweredBy.child.value)]
+            return [SlotSet(key, ANSWERING_ALONE)]
         if not await save_skip(key, dispatcher, tracker):
             return []
         dispatcher.utter_message(response="utter_skipped")
@@ -62,7 +62,7 @@ class ActionDontKnow(Action):  # type: ignore[misc]
             dispatcher.utter_message(response=f"utter_example_{key}")
             return [SlotSet(Slot.example_given_for, key)]
         if key == "answered_by":
-            return [SlotSet(key, AnsweredBy.child.value)]
+            return [SlotSet(key, ANSWERING_ALONE)]
         updates = await screen_and_save(key, text, dispatcher, tracker)
         if updates.get(key) is not None and not accepted:
             dispatcher.utter_message(response="utter_dont_know_accepted")

@@ -18,12 +18,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.answer_form import SKIPPED
 from bot.phases import Phase
 from bot.questions import FOLLOWED_UP, TEACHER_QUESTION, previous_slot
-from bot.services.conversation import LinkedPep, already_sent, linked_conversation
+from bot.services.conversation import (
+    LinkedPep,
+    StoreUnavailable,
+    already_sent,
+    linked_conversation,
+)
 from pep_nlp.contract import Intent, Slot
 
 #: What to say to a conversation that is not linked: a hello gets a hello and the question
@@ -64,7 +68,7 @@ class ActionLinkInvite(Action):  # type: ignore[misc]  # rasa-sdk ships no type 
         try:
             linked = await asyncio.to_thread(linked_conversation, tracker.sender_id)
             sent = linked is None and await asyncio.to_thread(already_sent, tracker.sender_id)
-        except SQLAlchemyError:
+        except StoreUnavailable:
             dispatcher.utter_message(response="utter_save_failed")
             return [SlotSet(Slot.pep_linked, False)]
         if sent:

@@ -8,13 +8,11 @@ from typing import Any, ClassVar
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.answer_form import AnswerFormValidation, choice_in
-from bot.answerer import answerer_from_text
-from bot.models import AnsweredBy
 from bot.questions import METADATA_KEYS, QUESTIONS
-from bot.services.conversation import NotLinked, reflection_plan
+from bot.services.answerer import understood_answerer
+from bot.services.conversation import NotLinked, StoreUnavailable, reflection_plan
 from pep_nlp.contract import Slot
 
 
@@ -38,7 +36,7 @@ class ValidateReflectionForm(AnswerFormValidation):
         if not plan:
             try:
                 plan = await asyncio.to_thread(reflection_plan, tracker.sender_id)
-            except (NotLinked, SQLAlchemyError):
+            except (NotLinked, StoreUnavailable):
                 plan = []
         return [key for key in plan if key in domain_slots]
 
@@ -49,9 +47,6 @@ class ValidateReflectionForm(AnswerFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        # Recorded on every answer rather than as an answer of its own. A value already
-        # understood (the form re-validates filled slots when it starts again) is kept.
-        if value in {a.value for a in AnsweredBy}:
-            return {Slot.answered_by: value}
-        choice = answerer_from_text(choice_in(tracker.latest_message) or str(value or ""))
-        return {Slot.answered_by: choice.value if choice else None}
+        # Recorded on every answer rather than as an answer of its own.
+        words = choice_in(tracker.latest_message) or str(value or "")
+        return {Slot.answered_by: understood_answerer(value, words)}

@@ -2,7 +2,8 @@
 
 Two lines detect a disclosure: the deterministic screen (pep_nlp.safeguarding, in the engine
 and again before every answer is saved) and the NLU classifier. What the dialogue does with
-a flagged message is pep_nlp.disclosure_policy's rule, the one the benchmarks measure:
+a flagged message is pep_nlp.disclosure_policy's rule (bot.services.disclosure_flow asks it),
+the one the benchmarks measure:
 - a screen finding is answered and passed on at once;
 - a finding that needs context (a joke marker, a negation, school hyperbole) and a flag by
   the classifier alone are checked with the child first ("Are you telling me that someone is
@@ -24,12 +25,16 @@ from rasa_sdk.types import DomainDict
 
 from actions.answer_form import save_skip, screen_and_save
 from actions.disclosure import pass_on
-from bot.check_reply import carries_on, yes_or_no
-from bot.services.disclosure_flow import fingerprint, is_repeat, state_from_slots
+from bot.services.check_reply import carries_on, yes_or_no
+from bot.services.disclosure_flow import (
+    Finding,
+    fingerprint,
+    is_repeat,
+    passed_on_at_once,
+    state_from_slots,
+)
 from bot.services.safeguarding import report_disclosure_for_conversation
 from pep_nlp.contract import ASK_FIRST_ROLE, CLASSIFIER_CATEGORY, Entity, Slot
-from pep_nlp.disclosure_policy import Route, route_for
-from pep_nlp.safeguarding import Finding
 
 
 def screen_finding(message: dict[str, Any]) -> Finding | None:
@@ -105,8 +110,7 @@ class ActionHandleDisclosure(Action):  # type: ignore[misc]  # rasa-sdk ships no
         if is_repeat(fingerprint(words), earlier.fingerprints):
             return await _pass_on(dispatcher, tracker, words, category, question)
         intent = str((message.get("intent") or {}).get("name") or "")
-        route = route_for(intent=intent, finding=finding)
-        if route is Route.alert:
+        if passed_on_at_once(intent, finding):
             return await _pass_on(dispatcher, tracker, words, category, question)
         dispatcher.utter_message(response="utter_check_disclosure")
         return [

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import enum
 
+from pep_nlp.contract import Intent
 from pep_nlp.safeguarding import Finding
 
-DISCLOSURE_INTENT = "safeguarding_concern"
+DISCLOSURE_INTENT = Intent.safeguarding_concern
 
 
 class Route(enum.Enum):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.check_reply import carries_on
+from bot.services.check_reply import carries_on
 
 
 @pytest.mark.parametrize(

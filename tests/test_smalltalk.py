@@ -1,6 +1,6 @@
 import pytest
 
-from bot.smalltalk import is_only_farewell, is_only_greeting
+from bot.services.smalltalk import is_only_farewell, is_only_greeting
 
 
 @pytest.mark.parametrize("text", ["hi", "Hiya!", "hello again", "hey 👋", "good morning"])

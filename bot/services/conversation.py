@@ -56,6 +56,20 @@ class NotLinked(Exception):
     """The conversation has no PEP: the child has not given a valid code yet."""
 
 
+class StoreUnavailable(Exception):
+    """The store could not be read or written just now: the child is told and tries again."""
+
+
+@contextmanager
+def _store() -> Iterator[Session]:
+    """A transaction for the conversation; a database failure is StoreUnavailable."""
+    try:
+        with session_scope() as session:
+            yield session
+    except SQLAlchemyError as error:
+        raise StoreUnavailable(type(error).__name__) from error
+
+
 @dataclass(frozen=True)
 class LinkedPep:
     pep_id: int
@@ -179,14 +193,14 @@ def still_linked(conversation_id: str) -> bool:
 
 def linked_conversation(conversation_id: str) -> LinkedPep | None:
     """The PEP the app linked this conversation to, if it is linked and not yet sent."""
-    with session_scope() as session:
+    with _store() as session:
         pep = pep_for_conversation(session, conversation_id)
         return None if pep is None else _linked(session, pep)
 
 
 def already_sent(conversation_id: str) -> bool:
     """The conversation's PEP has been sent to school (and not sent back since)."""
-    with session_scope() as session:
+    with _store() as session:
         pep = pep_for_conversation(session, conversation_id, include_submitted=True)
         return pep is not None and pep.status == PepStatus.submitted
 
@@ -194,7 +208,7 @@ def already_sent(conversation_id: str) -> bool:
 def teacher_question_for(conversation_id: str) -> str | None:
     """The question the designated teacher sent back, as the child is shown it; None if the
     conversation is unlinked or no question is sent back (say it was withdrawn meanwhile)."""
-    with session_scope() as session:
+    with _store() as session:
         pep = pep_for_conversation(session, conversation_id)
         if pep is None or pep.returned_question is None:
             return None
@@ -203,7 +217,7 @@ def teacher_question_for(conversation_id: str) -> str | None:
 
 def reflection_plan(conversation_id: str) -> list[str]:
     """The question keys this child is asked, in order."""
-    with session_scope() as session:
+    with _store() as session:
         pep = _linked_pep(session, conversation_id)
         return [q.key for q in questions_asked(pep, previous_answers(session, pep))]
 
@@ -259,7 +273,7 @@ def save_conversation_answer(
         return AnswerOutcome(Saved.too_long)
     except AlreadySubmitted:
         return AnswerOutcome(Saved.already_sent)
-    except (SQLAlchemyError, NotLinked, AnswerError) as error:
+    except (StoreUnavailable, NotLinked, AnswerError) as error:
         # Never log the answer itself: only which question and why.
         logger.warning("could not save answer to %s: %s", question_key, type(error).__name__)
         return AnswerOutcome(Saved.failed)
@@ -276,7 +290,7 @@ def _save(
 ) -> None:
     question = BY_KEY.get(question_key)
     tags = tags_for(text) if question and question.tags and text else []
-    with session_scope() as session:
+    with _store() as session:
         pep = _linked_pep(session, conversation_id)
         answer = record_answer(
             session,
@@ -302,7 +316,7 @@ class SummarySection:
 
 def summary_for(conversation_id: str) -> list[SummarySection]:
     """Everything saved for the PEP, section by section, in the order it was asked."""
-    with session_scope() as session:
+    with _store() as session:
         pep = _linked_pep(session, conversation_id)
         saved = {a.question_key: a for a in _answered(pep)}
         sections: dict[Section, SummarySection] = {}
@@ -319,7 +333,7 @@ def summary_for(conversation_id: str) -> list[SummarySection]:
 
 def submit_for_conversation(conversation_id: str) -> date:
     """Send the child's voice to the designated teacher; the meeting date, to tell the child."""
-    with session_scope() as session:
+    with _store() as session:
         pep = _linked_pep(session, conversation_id)
         submit_voice(session, pep)
         return pep.meeting_date

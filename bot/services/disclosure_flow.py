@@ -10,6 +10,9 @@ alert), and the child is never stuck at the question:
    thanked briefly, and the child is offered to say something else for it or skip it;
 3. the third moves on: the question is recorded as skipped and the next one is asked.
 
+Whether a flagged message is passed on at once or checked with the child first is
+pep_nlp.disclosure_policy's rule (`passed_on_at_once`), the one the benchmarks measure.
+
 Pure functions: the actions keep the counts in slots and call these.
 """
 
@@ -21,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.security import keyed_hash
+from pep_nlp.disclosure_policy import Route, route_for
+from pep_nlp.safeguarding import Finding as Finding  # what the engine's screen found
 
 #: Flagged messages for one question before the bot moves on to the next one.
 MOVE_ON_AFTER = 3
@@ -89,3 +94,9 @@ def state_from_slots(question: object, count: object, fingerprints: object) -> F
         prints = tuple(tuple(str(h) for h in p) for p in fingerprints if isinstance(p, list))
     number = int(count) if isinstance(count, int | float) else 0
     return FlowState(str(question) if question else None, number, prints)
+
+
+def passed_on_at_once(intent: str, finding: Finding | None) -> bool:
+    """A screen finding is passed on at once; one that needs context, and a flag by the
+    classifier alone (`intent`), are checked with the child first."""
+    return route_for(intent=intent, finding=finding) is Route.alert

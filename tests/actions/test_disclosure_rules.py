@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.check_reply import yes_or_no
+from bot.services.check_reply import yes_or_no
 from bot.services.disclosure_flow import FlowState, Step, decide, fingerprint, state_from_slots
 
 EMPTY = FlowState(None, 0, ())

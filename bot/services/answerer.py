@@ -26,3 +26,25 @@ def answerer_from_text(text: str) -> AnsweredBy | None:
     if me:
         return AnsweredBy.child
     return None
+
+
+#: Who is answering when a child skips the question: they are taken to answer alone.
+ANSWERING_ALONE = AnsweredBy.child.value
+
+
+def understood_answerer(value: object, words: str) -> str | None:
+    """The "who's answering" answer: a value already understood is kept (a form re-validates
+    its filled slots when it starts again); else read from the button tapped or the words."""
+    if value in {a.value for a in AnsweredBy}:
+        return str(value)
+    choice = answerer_from_text(words)
+    return choice.value if choice else None
+
+
+def answerer_of(value: object) -> AnsweredBy:
+    """Who gave the answer being saved, from the "who's answering" slot: the child alone when
+    it was never answered or not understood."""
+    known = {a.value: a for a in AnsweredBy}
+    if isinstance(value, str) and value in known:
+        return known[value]
+    return answerer_from_text(str(value or "")) or AnsweredBy.child
