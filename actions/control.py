@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,9 +13,8 @@ from rasa_sdk.types import DomainDict
 from actions.answer_form import SKIPPED, save_skip, screen_and_save
 from bot.questions import BY_KEY
 from bot.services.answerer import ANSWERING_ALONE
+from bot.services.smalltalk import asks_about_pep
 from pep_nlp.contract import Entity, Intent, Slot, intent_payload
-
-_ABOUT_PEP = re.compile(r"\b(pep|p\.e\.p|designated|dt|plan)\b", re.IGNORECASE)
 
 
 def _button_titles(domain: DomainDict, response: str) -> set[str]:
@@ -78,7 +76,7 @@ class ActionHelp(Action):  # type: ignore[misc]
     ) -> list[EventType]:
         key = tracker.get_slot(REQUESTED_SLOT) if tracker.active_loop_name else None
         text = str(tracker.latest_message.get("text") or "")
-        if key is None or _ABOUT_PEP.search(text):
+        if key is None or asks_about_pep(text):
             dispatcher.utter_message(response="utter_what_is_pep")
         if key is None:
             dispatcher.utter_message(response="utter_help_outside_questions")

@@ -25,7 +25,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.answer_form import save_skip, screen_and_save
 from actions.disclosure import pass_on
-from bot.services.check_reply import carries_on, yes_or_no
+from bot.services.check_reply import carries_on, says_more, yes_or_no
 from bot.services.disclosure_flow import (
     Finding,
     fingerprint,
@@ -137,7 +137,7 @@ async def _answer_to_check(dispatcher: CollectingDispatcher, tracker: Tracker) -
     # The checked words were said in an earlier message: their own key for de-duplication.
     checked_id = f"{tracker.latest_message.get('message_id')}:checked"
     events = await _pass_on(dispatcher, tracker, words, category, question, checked_id)
-    if not reply.startswith("/") and len(reply.split()) >= 3:  # more was said: keep it too
+    if says_more(reply):  # keep what more was said too
         await asyncio.to_thread(
             report_disclosure_for_conversation, tracker.sender_id, words=reply,
             category=finding.category if finding else CLASSIFIER_CATEGORY, source="engine",

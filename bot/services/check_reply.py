@@ -57,3 +57,9 @@ def carries_on(text: str) -> bool:
                 rest = words[:start] + words[start + len(core) :]
                 return all(w in _CARRY_ON_EXTRA for w in rest)
     return False
+
+
+def says_more(reply: str) -> bool:
+    """A reply to the check with more in it than a yes ("yes he hit me again"): it is passed
+    on too. A tapped button (a "/..." payload) never says more."""
+    return not reply.startswith("/") and len(reply.split()) >= 3

@@ -28,3 +28,11 @@ def is_only_greeting(text: str) -> bool:
 
 def is_only_farewell(text: str) -> bool:
     return _FAREWELL.match(text) is not None
+
+
+_ABOUT_PEP = re.compile(r"\b(pep|p\.e\.p|designated|dt|plan)\b", re.IGNORECASE)
+
+
+def asks_about_pep(text: str) -> bool:
+    """A request for help that mentions the PEP itself ("what's a PEP?", "who is my DT?")."""
+    return _ABOUT_PEP.search(text) is not None
