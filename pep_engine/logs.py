@@ -47,6 +47,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pep_nlp.contract import SLASH_GUARD as _SLASH_GUARD  # put before a typed "/..."
+
 REDACTED = "[redacted]"
 WITHHELD_LINE = "[log line withheld: it could not be checked for children's text]"
 
@@ -115,7 +117,6 @@ RASA_LINES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 #: Shorter texts ("ok", "no") are left alone: they appear inside ordinary log words.
 NET_MIN_LENGTH = 3
-_SLASH_GUARD = "\u2060"  # bot.engine_client.SLASH_GUARD, put before a typed "/..."
 _handling: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "pep_voice_handling", default=()
 )
