@@ -6,8 +6,9 @@ arbitrary callback data: a button carries two random ids and PTB's cache maps th
 the payload. This persistence stores only that cache (no bot, chat or user data), through
 `bot.services.telegram_keyboards`: `get_callback_data` loads the newest keyboards when the
 Application starts, and `update_callback_data` writes the keyboards that are new or were
-used since the last write. A store that cannot be written is logged, not raised: the
-buttons then work until the next restart, and the update that sent them is not run again.
+used since the last write. A store that cannot be read or written is logged, not raised:
+the channel still starts, new buttons work until the next restart, and the update that
+sent them is not run again.
 """
 
 from __future__ import annotations
@@ -45,7 +46,12 @@ class StoreCallbackData(BasePersistence[Data, Data, Data]):
         self._written: dict[str, float] = {}  # keyboard id -> last use, as the store has it
 
     async def get_callback_data(self) -> CDCData:
-        keyboards = await asyncio.to_thread(recent_keyboards, KEYBOARDS_IN_MEMORY)
+        try:
+            keyboards = await asyncio.to_thread(recent_keyboards, KEYBOARDS_IN_MEMORY)
+        except SQLAlchemyError as error:
+            # Start all the same: a tap on an older button is looked up again, or asks to type.
+            log.error("could not load kept Telegram buttons: %s", type(error).__name__)
+            keyboards = []
         self._written = {k.keyboard_id: k.used_at for k in keyboards}
         return [(k.keyboard_id, k.used_at, dict(k.buttons)) for k in keyboards], {}
 

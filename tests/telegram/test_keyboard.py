@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,9 +24,10 @@ from bot.engine_client import Button
 from bot.models import TelegramKeyboard
 from bot.services import telegram_keyboards
 from bot.services.telegram_keyboards import SavedKeyboard, button_payload, save_keyboards
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from bot.telegram.application import build_application
 from bot.telegram.keyboard import inline_keyboard, title_of
+from bot.telegram.persistence import StoreCallbackData
 from tests.telegram.conftest import SECRET
 from tests.telegram.fake_bot_api import FakeBotApi, run_polling
 
@@ -154,3 +156,16 @@ def test_the_tapped_title_is_read_from_the_message() -> None:
     assert title_of(markup, "k" * 32 + "b" * 32) == "No"  # not in memory: the raw ids
     assert title_of(markup, "/other") is None
     assert title_of(None, "/affirm") is None
+
+
+async def test_a_store_it_cannot_reach_does_not_stop_the_channel(
+    telegram_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}")
+    get_settings.cache_clear()
+    db.reset_engine()
+    persistence = StoreCallbackData()
+    assert await persistence.get_callback_data() == ([], {})
+    keyboard = ("k" * 32, datetime.now(UTC).timestamp(), {"b" * 32: "/affirm"})
+    await persistence.update_callback_data(([keyboard], {}))  # logged, not raised
+    db.reset_engine()
