@@ -20,7 +20,6 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.disclosure import SKIPPED, pass_on
-from bot.services.answerer import answerer_of
 from bot.services.conversation import AnswerOutcome, Saved, save_conversation_answer
 from bot.services.smalltalk import is_only_farewell, is_only_greeting
 from pep_nlp.contract import Entity, Slot, without_guard
@@ -55,10 +54,6 @@ def choice_in(message: dict[str, Any]) -> str | None:
     return None
 
 
-def _answerer(tracker: Tracker) -> str:
-    return answerer_of(tracker.get_slot(Slot.answered_by)).value
-
-
 #: What the child is told when an answer could not be saved (the form asks again).
 NOT_SAVED_RESPONSES = {
     Saved.too_long: "utter_answer_too_long",
@@ -81,7 +76,7 @@ async def save_skip(question_key: str, dispatcher: CollectingDispatcher, tracker
         tracker.sender_id,
         question_key,
         None,
-        _answerer(tracker),
+        tracker.get_slot(Slot.answered_by),
         skipped=True,
     )
     return _saved(outcome, dispatcher)
@@ -93,8 +88,9 @@ async def screen_and_save(
     """The slot updates for a typed answer: saved, re-asked, or passed on to the DSL
     (the service screens the words before it saves them)."""
     text = without_guard(text)
+    answerer = tracker.get_slot(Slot.answered_by)
     outcome = await asyncio.to_thread(
-        save_conversation_answer, tracker.sender_id, question_key, text, _answerer(tracker)
+        save_conversation_answer, tracker.sender_id, question_key, text, answerer
     )
     if outcome.saved is Saved.disclosure:
 

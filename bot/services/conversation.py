@@ -27,6 +27,7 @@ from bot.questions import (
     TEACHER_QUESTION,
     Section,
 )
+from bot.services.answerer import answerer_of
 from bot.services.answers import (
     AlreadySubmitted,
     AnswerError,
@@ -252,7 +253,7 @@ def save_conversation_answer(
     conversation_id: str,
     question_key: str,
     text: str | None,
-    answered_by: AnsweredBy | str = AnsweredBy.child,
+    answered_by: AnsweredBy | str | None = AnsweredBy.child,
     *,
     skipped: bool = False,
 ) -> AnswerOutcome:
@@ -261,14 +262,15 @@ def save_conversation_answer(
     The engine screens every message first; this second screen, before anything is saved,
     catches what reaches a question another way (a "no" to the check, "I don't know").
     A finding that needs context was already checked with the child, so it is saved.
-    A disclosure is never saved as an answer: the caller passes it on.
+    A disclosure is never saved as an answer: the caller passes it on. `answered_by` is the
+    "who's answering" answer as given (bot.services.answerer reads it).
     """
     if text is not None and not skipped:
         finding = _screen(text)
         if finding is not None and not finding.ask_first:
             return AnswerOutcome(Saved.disclosure, finding.category)
     try:
-        _save(conversation_id, question_key, text, answered_by, skipped=skipped)
+        _save(conversation_id, question_key, text, answerer_of(answered_by), skipped=skipped)
     except AnswerTooLong:
         return AnswerOutcome(Saved.too_long)
     except AlreadySubmitted:
@@ -284,7 +286,7 @@ def _save(
     conversation_id: str,
     question_key: str,
     text: str | None,
-    answered_by: AnsweredBy | str,
+    answered_by: AnsweredBy,
     *,
     skipped: bool,
 ) -> None:
