@@ -222,7 +222,7 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def web_link(invite: NewInvite) -> str:
-    return f"{get_settings().app_base_url.rstrip('/')}/chat/link/{invite.link_token}"
+    return f"{get_settings().web.base_url.rstrip('/')}/chat/link/{invite.link_token}"
 
 
 def _print_invite(invite: NewInvite) -> None:
@@ -354,7 +354,7 @@ def _cmd_seed_demo(session: Session, _args: argparse.Namespace) -> None:
     _write_private(get_settings().var_dir / DEMO_LINK_FILE, web_link(invite) + "\n")
     print(f"demo PEP {pep.id}")
     _print_invite(invite)
-    base = get_settings().app_base_url.rstrip("/")
+    base = get_settings().web.base_url.rstrip("/")
     answered = seed_answered_child(session, DEMO_SCHOOL, actor=ACTOR)
     if answered is not None:
         print(f"created {DEMO_ANSWERED_CHILD}'s answered reflection (PEP {answered.id})")
@@ -384,7 +384,7 @@ def _seed_demo_logins(session: Session) -> None:
         or dirsvc.add_staff(session, DEMO_SCHOOL, email, role, actor=ACTOR)
         for email, role in DEMO_STAFF
     ]
-    url = f"{get_settings().app_base_url.rstrip('/')}/review/login"
+    url = f"{get_settings().web.base_url.rstrip('/')}/review/login"
     path = get_settings().var_dir / DEMO_LOGINS_FILE
     if all(staff.password_hash for staff in accounts):
         print(f"staff review app: {url} (demo logins in {path})")
@@ -585,7 +585,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_REFUSED
     except DBAPIError as exc:
         # What really happened (busy, not migrated, cannot open), never row values.
-        message = describe_database_error(exc, get_settings().database_url)
+        message = describe_database_error(exc, get_settings().database.url)
         print(f"error: {message}", file=sys.stderr)
         return 1
     return 0

@@ -60,7 +60,7 @@ def make_engine(url: str) -> Engine:
 def get_engine() -> Engine:
     global _engine
     if _engine is None:
-        _engine = make_engine(get_settings().database_url)
+        _engine = make_engine(get_settings().database.url)
     return _engine
 
 
@@ -103,5 +103,5 @@ def migrate(url: str | None = None) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # Passed as an attribute, not an ini option, so '%' in passwords is safe.
-    config.attributes["url"] = url or get_settings().database_url
+    config.attributes["url"] = url or get_settings().database.url
     command.upgrade(config, "head")

@@ -71,7 +71,7 @@ async def send_to_engine(
     reply means the engine dropped the turn (Rasa carries on silently when the action
     server is down): the caller must tell the child and keep their text to send again.
     """
-    url = get_settings().rasa_url + ENGINE_WEBHOOK_PATH
+    url = get_settings().engine.url + ENGINE_WEBHOOK_PATH
     body: dict[str, Any] = {"sender": sender_id, "message": text}
     if metadata:
         body["metadata"] = metadata

@@ -64,7 +64,7 @@ def _env_ref(name: str) -> str:
 
 def endpoints_yaml(settings: Settings) -> str:
     """The engine's endpoints.yml for these settings (secrets as ${...} references)."""
-    action_url = settings.action_server_url.rstrip("/") + "/webhook"
+    action_url = settings.engine.action_server_url.rstrip("/") + "/webhook"
     lines = [
         "# Written by bot.engine_launch on every start; edits here are lost.",
         "action_endpoint:",
@@ -79,7 +79,7 @@ def endpoints_yaml(settings: Settings) -> str:
 
 
 def _tracker_store_lines(settings: Settings) -> list[str]:
-    url = make_url(settings.tracker_database_url)
+    url = make_url(settings.database.tracker_url)
     backend = url.get_backend_name()
     if backend == "sqlite":
         if not url.database or url.database == ":memory:":
@@ -111,7 +111,7 @@ def _tracker_store_lines(settings: Settings) -> list[str]:
 
 def _login_database(settings: Settings) -> str | None:
     """The app's database, when the tracker database is another one on the same server."""
-    app, tracker = make_url(settings.database_url), make_url(settings.tracker_database_url)
+    app, tracker = make_url(settings.database.url), make_url(settings.database.tracker_url)
     same_server = (app.get_backend_name(), app.host, app.port, app.username) == (
         tracker.get_backend_name(),
         tracker.host,
@@ -137,13 +137,9 @@ def write_endpoints(settings: Settings) -> Path:
     return path
 
 
-def _app_setting_names() -> set[str]:
-    return {name.upper() for name in Settings.model_fields}
-
-
 def engine_environment(settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
     """The engine's environment: `base` without the app's settings, plus what it needs."""
-    app_names = _app_setting_names()
+    app_names = Settings.env_names()
     env = {k: v for k, v in base.items() if k.upper() not in app_names}
     env.update(
         {
@@ -155,7 +151,7 @@ def engine_environment(settings: Settings, base: Mapping[str, str]) -> dict[str,
         }
     )
     env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
-    password = make_url(settings.tracker_database_url).password
+    password = make_url(settings.database.tracker_url).password
     if password:
         env[TRACKER_PASSWORD_ENV] = str(password)
     return env
@@ -173,7 +169,7 @@ def engine_command(model: Path, interface: str, port: int, endpoints: Path) -> l
 
 
 def _default_port(settings: Settings) -> int:
-    return urlsplit(settings.rasa_url).port or 5005
+    return urlsplit(settings.engine.url).port or 5005
 
 
 def main(argv: Sequence[str] | None = None) -> None:

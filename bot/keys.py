@@ -55,7 +55,10 @@ def _ring_key(secret: str) -> RingKey:
 def key_ring() -> tuple[RingKey, ...]:
     """The current key first, then the previous ones."""
     settings = get_settings()
-    return tuple(_ring_key(s) for s in (settings.secret_key, *settings.previous_secret_keys))
+    return tuple(
+        _ring_key(s.get_secret_value())
+        for s in (settings.secret_key, *settings.previous_secret_keys)
+    )
 
 
 def current_key() -> RingKey:

@@ -15,10 +15,10 @@ def new_message(subject: str, to: tuple[str, ...], body: str, settings: Settings
     """A plain-text, machine-sent message from SMTP_SENDER."""
     message = EmailMessage()
     message["Subject"] = subject
-    message["From"] = settings.smtp_sender
+    message["From"] = settings.mail.sender
     message["To"] = ", ".join(to)
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain=settings.smtp_sender.rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(domain=settings.mail.sender.rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
     return message
@@ -26,7 +26,7 @@ def new_message(subject: str, to: tuple[str, ...], body: str, settings: Settings
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
     """Verifies the mail server's certificate and name: SMTP_CA_FILE, else the system store."""
-    return ssl.create_default_context(cafile=settings.smtp_ca_file)
+    return ssl.create_default_context(cafile=settings.mail.ca_file)
 
 
 def send_email(message: EmailMessage, to: tuple[str, ...], settings: Settings) -> list[str]:
@@ -36,8 +36,8 @@ def send_email(message: EmailMessage, to: tuple[str, ...], settings: Settings) -
     that does not offer it raises SMTPNotSupportedError; never a fall-back to plain text).
     The login comes only after TLS.
     """
-    host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout_seconds
-    security = settings.smtp_security
+    host, port, timeout = settings.mail.host, settings.mail.port, settings.mail.timeout_seconds
+    security = settings.mail.security
     if security == "tls":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(
             host, port, timeout=timeout, context=tls_context(settings)
@@ -47,9 +47,12 @@ def send_email(message: EmailMessage, to: tuple[str, ...], settings: Settings) -
     with smtp:
         if security == "starttls":
             smtp.starttls(context=tls_context(settings))
-        if settings.smtp_username:
+        if settings.mail.username:
             if security == "none":  # Settings refuses this too
                 raise smtplib.SMTPNotSupportedError("no login without TLS")
-            smtp.login(settings.smtp_username, settings.smtp_password or "")
-        refused = smtp.send_message(message, from_addr=settings.smtp_sender, to_addrs=list(to))
+            smtp.login(
+                settings.mail.username,
+                settings.mail.password.get_secret_value() if settings.mail.password else "",
+            )
+        refused = smtp.send_message(message, from_addr=settings.mail.sender, to_addrs=list(to))
     return [address for address in to if address not in refused]

@@ -59,7 +59,7 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         Job("send-teacher-notices", send_teacher_notices),
         Job("apply-retention", _apply_retention),
     ]
-    if settings.telegram_token:
+    if settings.telegram.enabled:
         jobs.append(Job("send-reminders", _send_reminders))
     return jobs
 
@@ -88,12 +88,12 @@ def run(stop: threading.Event) -> None:
     settings = get_settings()
     housekeeping = threading.Thread(
         target=_every,
-        args=(settings.scheduler_interval_seconds, periodic_jobs(settings), stop),
+        args=(settings.scheduler.interval_seconds, periodic_jobs(settings), stop),
         name="scheduler-periodic",
     )
     housekeeping.start()
     try:
-        _every(settings.alert_poll_seconds, ALERT_JOBS, stop)
+        _every(settings.scheduler.alert_poll_seconds, ALERT_JOBS, stop)
     finally:
         stop.set()
         housekeeping.join()
@@ -111,8 +111,8 @@ def main() -> int:
     settings = get_settings()
     logger.info(
         "scheduler: alerts every %g s, other jobs every %g s",
-        settings.alert_poll_seconds,
-        settings.scheduler_interval_seconds,
+        settings.scheduler.alert_poll_seconds,
+        settings.scheduler.interval_seconds,
     )
     run(stop)
     return 0

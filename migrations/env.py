@@ -28,7 +28,7 @@ target_metadata = Base.metadata
 
 def _url() -> str:
     url = config.attributes.get("url") or context.get_x_argument(as_dictionary=True).get("url")
-    return str(url) if url else get_settings().database_url
+    return str(url) if url else get_settings().database.url
 
 
 def _run(connection: Connection) -> None:

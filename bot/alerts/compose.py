@@ -80,7 +80,7 @@ def compose_alert(facts: AlertFacts, recipients: Recipients, settings: Settings)
             category=_category_line(facts),
             question=facts.question_key or "none (not an answer to a question)",
             child_was_told=child_was_told(facts.year_group),
-            concern_url=f"{settings.app_base_url.rstrip('/')}/review/concerns/{facts.concern_id}",
+            concern_url=f"{settings.web.base_url.rstrip('/')}/review/concerns/{facts.concern_id}",
             recipient_kind=recipients.kind,
         )
     )

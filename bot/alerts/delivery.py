@@ -83,7 +83,7 @@ def due_alerts(session: Session, now: datetime) -> list[int]:
         )
         .where(
             SafeguardingConcern.alert_status.in_([*_CLAIMABLE, AlertStatus.sending]),
-            SafeguardingConcern.alert_attempts < settings.alert_max_attempts,
+            SafeguardingConcern.alert_attempts < settings.alerts.max_attempts,
         )
         .order_by(SafeguardingConcern.id)
     ).all()
@@ -95,7 +95,7 @@ def due_alerts(session: Session, now: datetime) -> list[int]:
             row.alert_attempts,
             row.alert_claimed_at,
             now,
-            settings.alert_retry_delays,
+            settings.alerts.retry_delays,
         )
     ]
 
@@ -108,7 +108,7 @@ def count_abandoned(session: Session) -> int:
             .select_from(SafeguardingConcern)
             .where(
                 SafeguardingConcern.alert_status == AlertStatus.failed,
-                SafeguardingConcern.alert_attempts >= get_settings().alert_max_attempts,
+                SafeguardingConcern.alert_attempts >= get_settings().alerts.max_attempts,
             )
         )
         or 0
@@ -190,7 +190,7 @@ def deliver_alert(concern_id: int) -> Outcome:
         facts = load_facts(session, concern_id)
         assert facts is not None  # claimed above, and concerns are never deleted
         recipients = choose_recipients(
-            school_contacts(session, facts.school_id), settings.virtual_school_email
+            school_contacts(session, facts.school_id), settings.alerts.virtual_school_email
         )
         if not recipients.emails:
             _record_failure(session, concern_id, claimed_at, reason="no_recipient")
@@ -266,7 +266,7 @@ def reopen_followups(now: datetime | None = None) -> int:
     """Mark for an update alert every open concern with messages its last alert did not
     count, once ALERT_FOLLOWUP_MINUTES have passed since that alert; how many."""
     now = now or utcnow()
-    quiet = timedelta(minutes=get_settings().alert_followup_minutes)
+    quiet = timedelta(minutes=get_settings().alerts.followup_minutes)
     with session_scope() as session:
         result = session.connection().execute(
             update(_concerns)
@@ -290,7 +290,7 @@ def warn_of_abandoned_alerts() -> int:
             "%d safeguarding concern(s) reached %d alert attempts and are no longer "
             "emailed; an admin sees them at /review/concerns",
             abandoned,
-            get_settings().alert_max_attempts,
+            get_settings().alerts.max_attempts,
         )
     return abandoned
 

@@ -31,7 +31,7 @@ def send_unrecorded_notice(
     """Tell VIRTUAL_SCHOOL_EMAIL that a disclosure could not be stored (no words); whether
     the mail server took it. `category` must already be a safe category name."""
     settings = get_settings()
-    to = settings.virtual_school_email
+    to = settings.alerts.virtual_school_email
     if not to:
         logger.error("a safeguarding concern was not stored and VIRTUAL_SCHOOL_EMAIL is not set")
         return False

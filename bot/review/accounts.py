@@ -164,7 +164,7 @@ class LoginThrottle:
 @lru_cache(maxsize=1)
 def login_throttle() -> LoginThrottle:
     """The process's throttle, on the invite throttle's storage setting (tests clear it)."""
-    storage = storage_from_string(get_settings().rate_limit_storage_url)
+    storage = storage_from_string(get_settings().invites.limits_storage_url)
     if not isinstance(storage, Storage):  # an async storage URL ("async+redis://")
         storage = MemoryStorage()
     return LoginThrottle(storage, LOGIN_ATTEMPTS, LOGIN_WINDOW_MINUTES)

@@ -151,7 +151,7 @@ def dashboard_for(
 
 def web_link(link_token: str) -> str:
     """The web chat link for an invite (as `bot.cli.web_link`)."""
-    return f"{get_settings().app_base_url.rstrip('/')}/chat/link/{link_token}"
+    return f"{get_settings().web.base_url.rstrip('/')}/chat/link/{link_token}"
 
 
 def qr_svg(link: str) -> Markup:

@@ -143,7 +143,7 @@ def new_invite(
         pep=pep,
         code_hash=keyed_hash("invite:" + normalise_code(code)),
         link_token_hash=keyed_hash("invite-link:" + link_token),
-        expires_at=now + timedelta(days=get_settings().invite_ttl_days),
+        expires_at=now + timedelta(days=get_settings().invites.ttl_days),
         created_at=now,
     )
     session.add(invite)

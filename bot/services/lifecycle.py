@@ -515,7 +515,7 @@ def apply_retention(session: Session, now: datetime | None = None) -> Counts:
     settings = get_settings()
     # Meeting dates are UK dates: "more than N days ago" counts from today in the UK.
     meeting_before = now.astimezone(UK).date() - timedelta(
-        days=settings.retention_days_after_meeting
+        days=settings.retention.days_after_meeting
     )
     conversations = trackers.list_conversations()
     by_sender = trackers.link_hashes(c.sender_id for c in conversations)
@@ -550,7 +550,7 @@ def apply_retention(session: Session, now: datetime | None = None) -> Counts:
         conversations,
         all_bound,
         by_sender,
-        now - timedelta(days=settings.unlinked_conversation_days),
+        now - timedelta(days=settings.retention.unlinked_conversation_days),
     )
 
     # The engine's conversations first: only the invites deleted below can find them.

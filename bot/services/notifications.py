@@ -182,7 +182,7 @@ def compose_notice(
 ) -> EmailMessage:
     child = f"A child in {year_group_name(facts.year_group)}"
     meeting = f"{facts.meeting_date:%A} {long_date(facts.meeting_date)}"
-    link = f"{settings.app_base_url.rstrip('/')}/review/peps/{facts.pep_id}"
+    link = f"{settings.web.base_url.rstrip('/')}/review/peps/{facts.pep_id}"
     if kind is NoticeKind.submitted:
         subject = "PEP Voice: a child's views are ready for you to review"
         done = (
@@ -216,10 +216,10 @@ You are receiving this because you are a designated teacher for
 """
     message = EmailMessage()
     message["Subject"] = subject
-    message["From"] = settings.smtp_sender
+    message["From"] = settings.mail.sender
     message["To"] = ", ".join(recipients)
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain=settings.smtp_sender.rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(domain=settings.mail.sender.rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
     return message

@@ -58,12 +58,12 @@ def _client_key(client: str) -> str:
 @lru_cache(maxsize=1)
 def invite_throttle() -> AttemptThrottle:
     settings = get_settings()
-    storage = storage_from_string(settings.rate_limit_storage_url)
+    storage = storage_from_string(settings.invites.limits_storage_url)
     if not isinstance(storage, Storage):  # an async storage URL ("async+redis://")
         storage = MemoryStorage()
     return AttemptThrottle(
         storage,
-        settings.invite_attempts_per_client,
-        settings.invite_attempts_global,
-        settings.invite_attempt_window_minutes,
+        settings.invites.attempts_per_client,
+        settings.invites.attempts_global,
+        settings.invites.attempt_window_minutes,
     )

@@ -91,7 +91,7 @@ def _when(timestamp: float | None) -> datetime | None:
 
 
 def _url(url: str | None) -> URL:
-    return make_url(url or get_settings().tracker_database_url)
+    return make_url(url or get_settings().database.tracker_url)
 
 
 def _postgres_database_missing(url: URL) -> bool:

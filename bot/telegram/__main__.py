@@ -30,9 +30,9 @@ def main() -> int:
     # httpx logs each request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = get_settings()
-    if not settings.telegram_token:
+    if not settings.telegram.enabled:
         return _idle("TELEGRAM_TOKEN is not set")
-    if settings.telegram_webhook_secret:
+    if settings.telegram.uses_webhook:
         return _idle("TELEGRAM_WEBHOOK_SECRET is set, so updates arrive at the web app's webhook")
     application = build_application(settings, polling=True)
     try:

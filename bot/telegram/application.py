@@ -24,13 +24,13 @@ def file_base_url(base_url: str) -> str:
 
 def build_application(settings: Settings | None = None, *, polling: bool) -> TelegramApplication:
     settings = settings or get_settings()
-    if not settings.telegram_token:
+    if not settings.telegram.enabled:
         raise RuntimeError("TELEGRAM_TOKEN is not set")
     builder = (
         Application.builder()
-        .token(settings.telegram_token)
-        .base_url(settings.telegram_base_url)
-        .base_file_url(file_base_url(settings.telegram_base_url))
+        .token(settings.telegram.token.get_secret_value())
+        .base_url(settings.telegram.base_url)
+        .base_file_url(file_base_url(settings.telegram.base_url))
         # Buttons carry ids; PTB maps them to payloads, kept in the store across restarts.
         .arbitrary_callback_data(KEYBOARDS_IN_MEMORY)
         .persistence(StoreCallbackData())
@@ -48,10 +48,10 @@ def build_application(settings: Settings | None = None, *, polling: bool) -> Tel
 def build_bot(settings: Settings | None = None) -> Bot:
     """A bare Bot for one-off jobs (reminders)."""
     settings = settings or get_settings()
-    if not settings.telegram_token:
+    if not settings.telegram.enabled:
         raise RuntimeError("TELEGRAM_TOKEN is not set")
     return Bot(
-        settings.telegram_token,
-        base_url=settings.telegram_base_url,
-        base_file_url=file_base_url(settings.telegram_base_url),
+        settings.telegram.token.get_secret_value(),
+        base_url=settings.telegram.base_url,
+        base_file_url=file_base_url(settings.telegram.base_url),
     )

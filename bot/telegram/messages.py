@@ -49,7 +49,7 @@ def deep_link(link_token: str) -> str | None:
     """
     if not START_PARAMETER_RE.fullmatch(link_token):
         raise ValueError("a deep link's start parameter is 1-64 of A-Z a-z 0-9 _ -")
-    username = get_settings().telegram_bot_username.lstrip("@")
+    username = get_settings().telegram.bot_username.lstrip("@")
     if not username:
         return None
     return f"https://t.me/{quote(username)}?start={link_token}"

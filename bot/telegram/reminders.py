@@ -36,7 +36,7 @@ async def send_reminders(
 ) -> ReminderRun:
     now = now or utcnow()
     today = today or now.date()
-    days_before = get_settings().reminder_days_before
+    days_before = get_settings().telegram.reminder_days_before
 
     run = ReminderRun()
     for due in await asyncio.to_thread(due_reminders, today, days_before):
@@ -70,7 +70,7 @@ async def _run_with_bot() -> ReminderRun:
 
 def run_send_reminders() -> int:
     """The CLI command: 0 when nothing failed, 1 when some reminders wait for the next run."""
-    if not get_settings().telegram_token:
+    if not get_settings().telegram.enabled:
         raise RuntimeError("TELEGRAM_TOKEN is not set; there is no bot to send reminders")
     run = asyncio.run(_run_with_bot())
     print(f"reminders sent: {run.sent}, refused: {run.refused}, to retry: {run.failed}")

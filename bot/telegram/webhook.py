@@ -71,7 +71,7 @@ class KeyedLocks:
 
 def webhook_mode() -> bool:
     settings = get_settings()
-    return bool(settings.telegram_token and settings.telegram_webhook_secret)
+    return settings.telegram.uses_webhook
 
 
 @asynccontextmanager
@@ -93,8 +93,8 @@ async def telegram_lifespan(app: FastAPI) -> AsyncIterator[None]:
     await application.start()
     try:
         await application.bot.set_webhook(
-            settings.app_base_url.rstrip("/") + WEBHOOK_PATH,
-            secret_token=settings.telegram_webhook_secret,
+            settings.web.base_url.rstrip("/") + WEBHOOK_PATH,
+            secret_token=settings.telegram.webhook_secret.get_secret_value(),
             allowed_updates=ALLOWED_UPDATES,
         )
     except TelegramError as error:
@@ -173,7 +173,7 @@ async def telegram_webhook(request: Request) -> Response:
     application: TelegramApplication | None = getattr(request.app.state, "telegram", None)
     if application is None:
         return Response(status_code=404)
-    secret = get_settings().telegram_webhook_secret.encode()
+    secret = get_settings().telegram.webhook_secret.get_secret_value().encode()
     given = request.headers.get(SECRET_HEADER, "").encode()
     if not hmac.compare_digest(given, secret):
         return Response(status_code=403)

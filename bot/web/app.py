@@ -68,8 +68,8 @@ async def health() -> JSONResponse:
     settings = get_settings()
     checks = {
         "database": _database_ok(),
-        "engine": await _reachable(settings.rasa_url),
-        "actions": await _reachable(settings.action_server_url + "/health"),
+        "engine": await _reachable(settings.engine.url),
+        "actions": await _reachable(settings.engine.action_server_url + "/health"),
     }
     healthy = all(checks.values())
     return JSONResponse(

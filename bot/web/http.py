@@ -12,7 +12,7 @@ def is_https(request: Request) -> bool:
 
     Behind our proxy (BEHIND_PROXY=true) the proxy's X-Forwarded-Proto says so; otherwise
     the request's own scheme."""
-    if get_settings().behind_proxy:
+    if get_settings().web.behind_proxy:
         forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip()
         if forwarded:
             return forwarded.lower() == "https"
@@ -22,7 +22,7 @@ def is_https(request: Request) -> bool:
 def client_address(request: Request) -> str:
     """Who is trying a code or a password, for the throttles. Behind our proxy, the address
     it saw (the last X-Forwarded-For entry: earlier ones are whatever the client claimed)."""
-    if get_settings().behind_proxy:
+    if get_settings().web.behind_proxy:
         forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
         if forwarded:
             return "web:" + forwarded

@@ -142,7 +142,7 @@ class SessionStore:
         self._sessions.clear()
 
     def _prune(self) -> None:
-        horizon = self.clock() - get_settings().web_idle_minutes * 60
+        horizon = self.clock() - get_settings().web.idle_minutes * 60
         for key in [k for k, s in self._sessions.items() if s.last_seen < horizon]:
             del self._sessions[key]
 

@@ -119,7 +119,7 @@ def tracker_server_database(database_url: str) -> Iterator[None]:
 
 @dataclass
 class Tracker:
-    url: str  # the app's URL for it (settings.tracker_database_url)
+    url: str  # the app's URL for it (settings.database.tracker_url)
     writer: RasaWriter
 
     @property
@@ -163,7 +163,7 @@ def tracker(
     get_settings.cache_clear()
     settings = get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    store = Tracker(settings.tracker_database_url, rasa_writer)
+    store = Tracker(settings.database.tracker_url, rasa_writer)
     yield store
     if make_url(store.url).get_backend_name() == "postgresql":
         engine = create_engine(store.url, poolclass=NullPool)

@@ -18,7 +18,7 @@ from tests.review.helpers import World, logged_in
 def test_a_busy_database_gives_a_try_again_page(
     world: World, app_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = make_url(app_settings.database_url)
+    url = make_url(app_settings.database.url)
     c = logged_in(world.dt_a)
     monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 200)
     db.reset_engine()  # new connections wait 0.2 s, not 15 s

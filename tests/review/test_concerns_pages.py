@@ -276,7 +276,7 @@ def test_the_alert_emails_link_leads_to_the_concern_after_logging_in(
         school_name="Oak Primary",
     )  # fmt: skip
     body = compose_alert(facts, Recipients((world.dsl_a.email,), "dsl"), settings).get_content()
-    link = f"{settings.app_base_url.rstrip('/')}/review/concerns/{concern}"
+    link = f"{settings.web.base_url.rstrip('/')}/review/concerns/{concern}"
     assert link in body
     path = f"/review/concerns/{concern}"
 

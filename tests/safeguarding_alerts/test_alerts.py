@@ -251,7 +251,7 @@ def test_smtp_password_is_not_in_repr(
 ) -> None:
     settings = configure(monkeypatch, smtp_password="hunter2-secret", alert_retry_delays="[1, 2]")
     assert "hunter2-secret" not in repr(settings)
-    assert settings.alert_retry_delays == (1.0, 2.0)
+    assert settings.alerts.retry_delays == (1.0, 2.0)
 
 
 def test_alert_body_is_plain_short_lines(smtp_server: SmtpServer, committed: Build) -> None:

@@ -11,7 +11,7 @@ from bot.alerts.delivery import next_attempt_at
 from bot.alerts.facts import AlertFacts
 from bot.alerts.recipients import Recipients, SchoolContacts, choose_recipients
 from bot.domain_text import response_text
-from bot.settings import Settings
+from bot.settings import Settings, WebSettings
 
 AT = datetime(2030, 1, 10, 9, 30, tzinfo=UTC)
 DSLS = ("dsl@oak.example", "deputy@oak.example")
@@ -52,7 +52,7 @@ def facts(**changes: object) -> AlertFacts:
 
 
 def body(alert_facts: AlertFacts, kind: str = "dsl") -> str:
-    settings = Settings(app_base_url="https://pep.example/")
+    settings = Settings(web=WebSettings(base_url="https://pep.example/"))
     message = compose_alert(alert_facts, Recipients(DSLS, kind), settings)  # type: ignore[arg-type]
     return str(message.get_content())
 

@@ -17,7 +17,7 @@ from bot.alerts.delivery import Outcome, deliver_alert, send_pending_alerts
 from bot.alerts.unrecorded import send_unrecorded_notice
 from bot.db import session_scope
 from bot.models import AlertStatus, AuditEvent, Role
-from bot.settings import Settings
+from bot.settings import MailSettings, Settings
 from tests.smtp_server import Accounts, TestPki
 
 from .conftest import SmtpServer, concern_row, configure
@@ -69,7 +69,7 @@ def audit_reasons(concern_id: int) -> list[object]:
 
 
 def test_the_default_is_starttls_with_the_system_store(default_security: Settings) -> None:
-    assert (default_security.smtp_security, default_security.smtp_ca_file) == ("starttls", None)
+    assert (default_security.mail.security, default_security.mail.ca_file) == ("starttls", None)
 
 
 def test_alert_over_starttls_trusting_the_test_ca(
@@ -216,15 +216,15 @@ def test_settings_refuse_a_login_without_tls(
     app_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Plain without a login (a local test server), and a login over TLS, are fine.
-    Settings(smtp_security="none")
+    MailSettings(security="none")
     for security in ("starttls", "tls"):
-        Settings(smtp_security=security, smtp_username="pep-voice")
+        MailSettings(security=security, username="pep-voice")
     with pytest.raises(ValidationError, match="never log in without TLS"):
-        Settings(smtp_security="none", smtp_username="pep-voice")
+        MailSettings(security="none", username="pep-voice")
     with pytest.raises(ValidationError, match="never log in without TLS"):
         configure(monkeypatch, smtp_security="none", smtp_username="pep-voice")
 
 
 def test_settings_refuse_an_unknown_security(app_settings: Settings) -> None:
-    with pytest.raises(ValidationError, match="smtp_security"):
-        Settings(smtp_security="ssl")
+    with pytest.raises(ValidationError, match="security"):
+        MailSettings(security="ssl")

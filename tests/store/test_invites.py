@@ -72,7 +72,7 @@ def test_wrong_code(session: Session, pep: Pep) -> None:
 
 def test_expiry_uses_ttl(session: Session, pep: Pep, app_settings: Settings) -> None:
     code = issue_invite(session, pep, now=NOW)
-    expires = NOW + timedelta(days=app_settings.invite_ttl_days)
+    expires = NOW + timedelta(days=app_settings.invites.ttl_days)
     assert session.scalars(select(Invite)).one().expires_at == expires
     assert _reason(session, code, "c1", now=expires) is InviteFailure.expired
     assert redeem_invite(session, code, "c1", now=expires - timedelta(seconds=1)) is pep
@@ -227,7 +227,7 @@ def test_invites_survive_a_key_rotation(
 
     linked = new_invite(session, pep, now=NOW)
     redeem_invite(session, linked.code, "c1", now=NOW)
-    old_key = app_settings.secret_key
+    old_key = app_settings.secret_key.get_secret_value()
     monkeypatch.setenv("SECRET_KEY", "a-brand-new-key-for-rotation-0123456789")
     monkeypatch.setenv("PREVIOUS_SECRET_KEYS", f'["{old_key}"]')
     get_settings.cache_clear()

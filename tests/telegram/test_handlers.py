@@ -28,7 +28,7 @@ from bot.services.conversation import link_conversation, linked_conversation
 from bot.services.invites import issue_invite, pep_for_conversation
 from bot.services.telegram_chats import link_chat, sync_link
 from bot.services.telegram_identity import chat_hash, sender_id, unseal_chat_id
-from bot.settings import Settings, get_settings
+from bot.settings import InviteSettings, Settings, get_settings
 from bot.telegram.application import TelegramApplication
 from tests.integration.stack import free_port
 from tests.telegram.conftest import new_link, new_pep
@@ -38,7 +38,7 @@ CHAT = 424242001
 CARER_PAYLOAD = '/inform{"answered_by":"with_carer","note":"' + "x" * 60 + '"}'
 NOT_LINKED = "I need your code before we start."
 INTRO = "I'm a computer program, not a person."
-PER_CLIENT_LIMIT = Settings.model_fields["invite_attempts_per_client"].default
+PER_CLIENT_LIMIT = InviteSettings.model_fields["attempts_per_client"].default
 
 
 def fake_engine(sender: str, message: str) -> list[dict[str, Any]]:

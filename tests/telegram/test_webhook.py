@@ -63,7 +63,7 @@ def test_an_empty_or_long_webhook_secret_is_accepted(
     telegram_settings: Settings, monkeypatch: pytest.MonkeyPatch, secret: str
 ) -> None:
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", secret)
-    assert Settings().telegram_webhook_secret == secret
+    assert Settings().telegram.webhook_secret.get_secret_value() == secret
 
 
 def test_missing_or_wrong_secret_is_forbidden(client: TestClient, fake_api: FakeBotApi) -> None:

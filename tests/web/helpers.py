@@ -35,7 +35,7 @@ def new_pep(
         if expired:
             from bot.models import utcnow
 
-            now = utcnow() - timedelta(days=get_settings().invite_ttl_days + 1)
+            now = utcnow() - timedelta(days=get_settings().invites.ttl_days + 1)
         code = issue_invite(session, pep, now)
         if submitted:
             submit_voice(session, pep)

@@ -161,7 +161,7 @@ def test_every_bad_code_gets_the_same_kind_page_and_no_session(web: None, kind: 
 def test_guessing_codes_is_throttled_per_address(
     web: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    limit = get_settings().invite_attempts_per_client
+    limit = get_settings().invites.attempts_per_client
     _pep_id, good = new_pep()
     c = client()
     for n in range(limit):
@@ -401,7 +401,7 @@ def test_a_code_typed_in_the_chat_never_reaches_the_engine(web: None, fake: Fake
 def test_looking_up_typed_codes_is_throttled_like_redeeming(web: None, fake: FakeEngine) -> None:
     _pep_id, code = new_pep()
     c = started(code, fake)
-    limit = get_settings().invite_attempts_per_client
+    limit = get_settings().invites.attempts_per_client
     digits = "23456789"
     for n in range(limit):
         word = f"maths{digits[n % 8]}{digits[n // 8 % 8]}x"  # code-shaped, no invite
