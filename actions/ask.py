@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.answer_form import previous_action
+from bot.child_texts import NO_TEACHER_QUESTION
 from bot.questions import QUESTIONS, TEACHER_QUESTION
 from bot.services.conversation import StoreUnavailable, teacher_question_for
 
@@ -44,9 +45,6 @@ ASK_ACTIONS = {
     if q.key != TEACHER_QUESTION
 }
 
-#: Asked if the question was withdrawn while the child's chat was open (the teacher approved).
-NO_QUESTION_FALLBACK = "Is there anything else you'd like to tell your teacher?"
-
 
 class ActionAskTeacherQuestion(Action):  # type: ignore[misc]
     """The designated teacher's own question, read from the store each time it is asked (it
@@ -66,6 +64,6 @@ class ActionAskTeacherQuestion(Action):  # type: ignore[misc]
             question = None
         if previous_action(tracker) != "action_help":
             dispatcher.utter_message(response=f"utter_ask_{TEACHER_QUESTION}")
-        shown = f"\u201c{question}\u201d" if question else NO_QUESTION_FALLBACK
+        shown = f"\u201c{question}\u201d" if question else NO_TEACHER_QUESTION
         dispatcher.utter_message(text=shown)
         return []

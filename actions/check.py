@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.child_texts import SKIPPED_IN_SUMMARY
 from bot.services.answers import AnswerError
 from bot.services.conversation import (
     NotLinked,
@@ -19,13 +20,11 @@ from bot.services.conversation import (
 )
 from pep_nlp.contract import Slot
 
-SKIPPED_TEXT = "(you skipped this)"
-
 
 def section_text(section: SummarySection) -> str:
     lines = [section.title.upper()]
     for label, words in section.lines:
-        lines.append(f"• {label}: {SKIPPED_TEXT if words is None else words}")
+        lines.append(f"• {label}: {SKIPPED_IN_SUMMARY if words is None else words}")
     return "\n".join(lines)
 
 

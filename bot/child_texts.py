@@ -1,4 +1,4 @@
-"""What the app itself says to a child, in one place (the bot's conversation is in domain.yml).
+"""What the app itself says to a child, in one place (the bot's conversation is in domain/).
 
 These are the fixed texts of the channels (web chat, Telegram, terminal) and of redeeming a
 code: when something fails, when a page is out of date, when the chat is over. Children in
@@ -58,6 +58,13 @@ REVOKED_SESSION_MESSAGE = (
     "Please ask your teacher for it. Everything you said has been saved."
 )
 STALE_FORM_MESSAGE = "That page was out of date. Please press Start again."
+
+# -- the reflection (actions/) -----------------------------------------------------------
+
+#: In the summary at the check step, in place of a skipped answer.
+SKIPPED_IN_SUMMARY = "(you skipped this)"
+#: Asked if the teacher's question was withdrawn while the child's chat was open (approved).
+NO_TEACHER_QUESTION = "Is there anything else you'd like to tell your teacher?"
 
 # -- Telegram ---------------------------------------------------------------------------------
 

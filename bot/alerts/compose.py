@@ -18,6 +18,7 @@ from bot.mail import new_message
 from bot.phases import phase_for_year
 from bot.settings import Settings
 from bot.uk_time import uk_time
+from pep_nlp.contract import CLASSIFIER_CATEGORY
 
 SUBJECT = "PEP Voice: a child may need safeguarding support (ref {id})"
 UPDATE_SUBJECT = "PEP Voice: the child said more about concern ref {id}"
@@ -53,7 +54,7 @@ def child_was_told(year_group: int | None) -> str:
 
 
 def _category_line(facts: AlertFacts) -> str:
-    if facts.category == "classifier":
+    if facts.category == CLASSIFIER_CATEGORY:
         return "not categorised (flagged by the language classifier)"
     how = "keyword screen" if facts.source == "answer_screen" else "safeguarding screen"
     return f"{facts.category.replace('_', ' ')} (flagged by the {how})"

@@ -8,10 +8,11 @@ from urllib.parse import quote
 
 from bot.security import find_code
 from bot.settings import get_settings
+from pep_nlp.contract import intent_payload
 
 # Commands the channel maps to the engine's intents (both exist in the domain).
-HELP_INTENT = "/help"
-STOP_INTENT = "/stop"
+HELP_INTENT = intent_payload("help")
+STOP_INTENT = intent_payload("stop")
 
 #: What Telegram allows in a deep link's start parameter: up to 64 of A-Z a-z 0-9 _ -.
 START_PARAMETER_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
