@@ -28,14 +28,13 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import cast
 
 from sqlalchemy import ColumnElement, Connection, Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope
-from bot.mail import send_email
+from bot.mail import new_message, send_email
 from bot.models import Child, Pep, PepStatus, Role, School, StaffUser, utcnow
 from bot.services import record_event
 from bot.services.dashboard import REMINDER_DAYS
@@ -214,15 +213,7 @@ forwarded and kept outside PEP Voice.
 You are receiving this because you are a designated teacher for
 {facts.school_name} in PEP Voice.
 """
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = settings.mail.sender
-    message["To"] = ", ".join(recipients)
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain=settings.mail.sender.rpartition("@")[2] or None)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body)
-    return message
+    return new_message(subject, recipients, body, settings)
 
 
 # --- delivery ---------------------------------------------------------------
