@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # from the repository's pep_nlp, which the engine venv does not install.
 sys.path.insert(0, str(ROOT))
 from pep_nlp.contract import INTENTS  # noqa: E402
+from pep_nlp.nlu_examples import load_examples  # noqa: E402,F401  (the benchmarks' one reader)
 
 PROJECT_CONFIG = ROOT / "config.yml"
 NLU_DATA = ROOT / "nlu_data"
@@ -73,20 +74,6 @@ def normalise(text: str) -> str:
     text = text.lower().replace("\u2019", "'")
     text = text.translate(str.maketrans("", "", string.punctuation))
     return " ".join(text.split())
-
-
-def load_examples(path: Path) -> list[tuple[str, str]]:
-    """(intent, text) pairs from a Rasa 3 NLU YAML file (no entity annotations expected)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    out = []
-    for block in data.get("nlu", []):
-        if "intent" not in block:
-            continue
-        for line in block["examples"].splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                out.append((block["intent"], line[2:].strip()))
-    return out
 
 
 def resolve_config(config: Path, allow_fallback: bool = True) -> tuple[Path, str]:

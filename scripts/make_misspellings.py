@@ -33,6 +33,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: pep_nlp from this checkout
+from pep_nlp.nlu_examples import load_examples  # noqa: E402
 
 NLU_DIR = ROOT / "nlu_data"
 OUT = NLU_DIR / "generated" / "misspellings.yml"
@@ -125,21 +127,6 @@ def load_corpus(extra_words: set[str], corpus_dir: Path = CORPUS_DIR) -> dict[st
     return {w: ms for w, m in table.items() if (ms := sorted(x for x in m if x not in known))}
 
 
-def load_examples(paths: list[Path]) -> list[tuple[str, str]]:
-    """(intent, text) pairs from Rasa 3 NLU YAML files (no entity annotations expected)."""
-    pairs = []
-    for path in paths:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in data.get("nlu", []):
-            if "intent" not in block:
-                continue
-            for line in block["examples"].splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    pairs.append((block["intent"], line[2:].strip()))
-    return pairs
-
-
 def hand_written_files() -> list[Path]:
     return sorted(
         p for p in NLU_DIR.rglob("*.yml") if "generated" not in p.relative_to(NLU_DIR).parts
@@ -165,11 +152,11 @@ def variant(text: str, table: dict[str, list[str]], rng: random.Random) -> str |
 
 
 def generate(seed: int = SEED) -> dict[str, list[str]]:
-    examples = load_examples(hand_written_files())
+    examples = load_examples(*hand_written_files())
     vocabulary = {w.lower() for _, t in examples for w in re.findall(r"[A-Za-z]+", t)}
     table = load_corpus(vocabulary | common_english_words())
     taken = {normalise(t) for _, t in examples}
-    taken |= {normalise(t) for _, t in load_examples([p for p in HELDOUTS if p.exists()])}
+    taken |= {normalise(t) for _, t in load_examples(*(p for p in HELDOUTS if p.exists()))}
     rng = random.Random(seed)
     by_intent: dict[str, list[str]] = {}
     for intent, text in examples:
