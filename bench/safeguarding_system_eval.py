@@ -3,7 +3,7 @@
 Run with the ENGINE python after `make train`:
     PYTHONPATH=. .venv/engine/bin/python bench/safeguarding_system_eval.py [--model M]
 Parses every text of bench/data/safeguarding_eval.yml and of the four fresh probe sets
-(tests/safeguarding/test_probe_regressions.py) with the full NLU pipeline — the classifier
+(tests/pep_nlp/test_probe_regressions.py) with the full NLU pipeline — the classifier
 plus the deterministic override — and reports, per set: how many disclosures come out as
 `safeguarding_concern` (recall), split by which line caught them, and how many benign
 lookalikes do (false alarms). Only counts and ids are printed, never the texts.

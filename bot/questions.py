@@ -11,7 +11,7 @@ How to add a question:
 2. Run `make domain` to regenerate domain/questions.yml (`make test` fails while it is stale).
 3. Write its wordings in domain/pep_voice.yml: utter_ask_<key>, utter_simpler_<key> ("help")
    and utter_example_<key> ("I don't know"), with a variant for every phase it is asked in.
-4. `.venv/app/bin/pytest tests/test_domain.py` names any wording still missing; then retrain.
+4. `.venv/app/bin/pytest tests/data/test_domain.py` names any wording still missing; then retrain.
 """
 
 from __future__ import annotations

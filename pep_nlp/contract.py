@@ -1,7 +1,7 @@
 """Names both sides of PEP Voice share, with no Rasa import: the engine's custom components,
 the actions, the app and the benchmarks read them here instead of re-typing the strings.
 
-`tests/test_contract.py` checks them against the domain.
+`tests/data/test_contract.py` checks them against the domain.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `rasa data validate`, failing on every warning except one: responses that only custom
-# actions utter (the validator cannot see them; tests/test_domain.py checks each is used).
+# actions utter (the validator cannot see them; tests/data/test_domain.py checks each is used).
 set -euo pipefail
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -23,7 +23,7 @@ from bot.services.throttle import invite_throttle
 from bot.settings import Settings, get_settings
 
 # Tests run as development (a key may be generated in a temp var/); production's refusal
-# without SECRET_KEY is tested on its own (tests/store/test_settings.py).
+# without SECRET_KEY is tested on its own (tests/services/store/test_settings.py).
 os.environ.setdefault("ENVIRONMENT", "development")
 
 POSTGRES_SERVER = "127.0.0.1:5432"

@@ -13,7 +13,7 @@ from tests.review.helpers import World, logged_in
 
 
 # SQLite's one writer lock for the whole file; PostgreSQL locks rows (its busy errors are
-# covered by tests/store/test_db_errors.py).
+# covered by tests/services/store/test_db_errors.py).
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_busy_database_gives_a_try_again_page(
     world: World, app_settings: Settings, monkeypatch: pytest.MonkeyPatch

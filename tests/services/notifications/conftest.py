@@ -13,7 +13,7 @@ from bot.models import AnsweredBy, Pep, Role
 from bot.services import directory
 from bot.services.answers import record_answer, submit_voice
 from bot.settings import Settings
-from tests.safeguarding_alerts.conftest import plain_smtp_on_a_free_port
+from tests.services.alerts.conftest import plain_smtp_on_a_free_port
 from tests.smtp_server import SmtpServer
 
 # Distinctive, so a leak anywhere is easy to find.

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from bot.cli import main
 from bot.models import AuditEvent, Pep
 from bot.services import directory
-from tests.export.sample import DISCLOSURE_WORDS, FIRST_NAME, GOING_WELL, fill_pep, pdf_text
+from tests.services.export.sample import (
+    DISCLOSURE_WORDS,
+    FIRST_NAME,
+    GOING_WELL,
+    fill_pep,
+    pdf_text,
+)
 
 pytestmark = pytest.mark.usefixtures("committed_db")
 

@@ -35,7 +35,7 @@ from bot.services.safeguarding import dedupe_key_for, report_disclosure
 from bot.settings import Settings, get_settings
 from tests.conftest import postgres_admin
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ENGINE_PYTHON = REPO / ".venv" / "engine" / "bin" / "python"
 WRITER = Path(__file__).with_name("rasa_writer.py")
 

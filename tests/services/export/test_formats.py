@@ -33,7 +33,7 @@ from bot.services.voice_export import (
     to_pdf,
     to_text,
 )
-from tests.export.sample import (
+from tests.services.export.sample import (
     DISCLOSURE_WORDS,
     FEELING,
     FIRST_NAME,

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.models import Pep
-from tests.export.sample import FIRST_NAME, fill_pep
 from tests.factories import child_pep, school
+from tests.services.export.sample import FIRST_NAME, fill_pep
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from bot.services.voice_document import (
     voice_document_for,
     year_group_name,
 )
-from tests.export.sample import (
+from tests.services.export.sample import (
     DISCLOSURE_WORDS,
     FEELING,
     FIRST_NAME,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ENGINE_PYTHON = Path(__file__).resolve().parents[1] / ".venv" / "engine" / "bin" / "python"
+ENGINE_PYTHON = Path(__file__).resolve().parents[2] / ".venv" / "engine" / "bin" / "python"
 
 PROBE = """
 import rasa.telemetry as t

@@ -22,7 +22,7 @@ from bot.questions import (
 )
 from pep_nlp.contract import INTENTS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = domain()
 RESPONSES: dict[str, list[dict[str, Any]]] = DOMAIN["responses"]
 CONTROL_INTENTS = {"skip", "dont_know", "help", "stop", "change_answer", "safeguarding_concern"}
