@@ -9,13 +9,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
-from bot.models import Role, School
+from bot.models import Role
 from bot.review.auth import require_roles
 from bot.review.routes import ReviewRoute, render
-from bot.review.scope import StaffContext, audit, transaction
 from bot.services.audit_log import AuditFilter, audit_page
+from bot.services.directory import school_list
+from bot.services.scope import StaffContext, audit, transaction
 from bot.services.voice_document import UK
 
 router = APIRouter(prefix="/review", route_class=ReviewRoute)
@@ -36,7 +36,7 @@ def audit_log(
     where = AuditFilter(action.strip()[:64], _id(school), _id(pep), _id(before))
     with transaction(ctx) as session:
         rows, older = audit_page(session, where)
-        schools = session.execute(select(School.id, School.name).order_by(School.name)).all()
+        schools = school_list(session)
         audit(
             session, ctx, "audit.viewed", school_id=where.school_id,
             filter_pep_id=where.pep_id, filter_action=where.action or None,

@@ -25,11 +25,10 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request, Response
 from markupsafe import Markup, escape
 
-from bot.db import session_scope
 from bot.keys import sign, unsign
 from bot.models import Role
-from bot.review.scope import StaffContext
-from bot.review.sessions import lookup_session
+from bot.review.sessions import staff_for_cookie
+from bot.services.scope import StaffContext
 from bot.web.form_csrf import PreSessionForm
 from bot.web.http import is_https
 
@@ -76,15 +75,12 @@ def current_staff(request: Request) -> StaffContext:
     cached = getattr(request.state, "staff", None)
     if isinstance(cached, StaffContext):
         return cached
-    with session_scope() as session:
-        row = lookup_session(session, request.cookies.get(SESSION_COOKIE))
-        if row is None:
-            raise LoginRequired(request)
-        staff = row.staff
-        ctx = StaffContext(staff.id, staff.email, staff.role, staff.school_id)
-        request.state.staff = ctx
-        request.state.csrf_secret = row.csrf_secret
-    return ctx
+    live = staff_for_cookie(request.cookies.get(SESSION_COOKIE))
+    if live is None:
+        raise LoginRequired(request)
+    request.state.staff = live.staff
+    request.state.csrf_secret = live.csrf_secret
+    return live.staff
 
 
 Staff = Annotated[StaffContext, Depends(current_staff)]

@@ -19,21 +19,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import Child, Pep, Role, School
+from bot.models import Child, School
 from bot.review.auth import Staff, check_csrf
 from bot.review.routes import ReviewRoute, render, year_name
-from bot.review.scope import (
-    ReadOnly,
-    StaffContext,
-    audit,
-    child_or_404,
-    children_query,
-    peps_query,
-    transaction,
-)
 from bot.services.child_import import (
     MAX_BYTES,
     MAX_ROWS,
@@ -45,7 +35,18 @@ from bot.services.child_import import (
     parse_csv,
     uk_today,
 )
-from bot.services.directory import MAX_FIRST_NAME_CHARS, add_child, add_pep
+from bot.services.child_records import (
+    add_child_as,
+    already_here,
+    change_child,
+    meeting_taken,
+    meetings_of,
+    own_school,
+    school_choices,
+    school_to_add_to,
+)
+from bot.services.directory import MAX_FIRST_NAME_CHARS, add_pep
+from bot.services.scope import ReadOnly, StaffContext, audit, child_or_404, transaction
 
 router = APIRouter(prefix="/review", route_class=ReviewRoute)
 
@@ -87,25 +88,11 @@ def plural(count: int, one: str, many: str) -> str:
     return f"{count or 'no'} {one if count == 1 else many}"
 
 
-def _schools(session: Session, ctx: StaffContext) -> list[dict[str, Any]]:
-    """The schools an admin may choose from (others add to their own school)."""
-    if ctx.role != Role.admin:
-        return []
-    rows = session.execute(select(School.id, School.name).order_by(School.name, School.id))
-    return [{"id": r.id, "name": r.name} for r in rows]
-
-
-def _school_for(session: Session, ctx: StaffContext, raw: str) -> School | None:
-    """The school to add to: an admin's choice (None if not a school), else their own."""
-    if ctx.role != Role.admin:
-        return session.get(School, ctx.school_id)
-    return session.get(School, int(raw)) if raw.strip().isdigit() else None
-
-
 def _school_field(session: Session, ctx: StaffContext) -> dict[str, Any]:
     """What children_school_field.html needs: an admin picks a school; others see theirs."""
-    school = None if ctx.role == Role.admin else session.get(School, ctx.school_id)
-    return {"schools": _schools(session, ctx), "school_name": school.name if school else None}
+    school = own_school(session, ctx)
+    schools = [{"id": id_, "name": name} for id_, name in school_choices(session, ctx)]
+    return {"schools": schools, "school_name": school.name if school else None}
 
 
 # --- Adding one child -----------------------------------------------------------------------
@@ -141,7 +128,7 @@ def new_child_submit(
     year, year_error = check_year_group(year_group)
     meeting, date_error = check_meeting_date(meeting_date, uk_today())
     with transaction(ctx) as session:
-        school = _school_for(session, ctx, school_id)
+        school = school_to_add_to(session, ctx, school_id)
         errors = {
             key: message
             for key, message in (
@@ -159,14 +146,7 @@ def new_child_submit(
                 "school_id": school_id,
             }  # fmt: skip
             return _new_form(request, session, ctx, 400, errors=errors, values=values)
-        child = add_child(session, school.name, name, year, actor=ctx.actor)
-        if meeting is not None:
-            add_pep(session, child.id, meeting, actor=ctx.actor)
-        audit(
-            session, ctx, "child.added", school_id=school.id, child_id=child.id,
-            meetings=0 if meeting is None else 1,
-        )  # fmt: skip
-        child_id = child.id
+        child_id = add_child_as(session, ctx, school, name, year, meeting).id
     return RedirectResponse(f"/review/children/{child_id}/edit?done=added", status_code=303)
 
 
@@ -177,11 +157,9 @@ def _edit_page(
     request: Request, session: Session, ctx: StaffContext, child: Child, status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:  # fmt: skip
-    peps = session.scalars(
-        peps_query(ctx).where(Pep.child_id == child.id).order_by(Pep.meeting_date, Pep.id)
-    ).all()
     meetings = [
-        {"id": p.id, "date": long_date(p.meeting_date), "status": p.status.value} for p in peps
+        {"id": p.id, "date": long_date(p.meeting_date), "status": p.status.value}
+        for p in meetings_of(session, ctx, child)
     ]
     context.setdefault("values", {"first_name": child.first_name, "year_group": _year_value(child)})
     context.setdefault("errors", {})
@@ -227,20 +205,7 @@ def edit_child_submit(
                 "first_name": first_name[: MAX_FIRST_NAME_CHARS * 2], "year_group": year_group
             }  # fmt: skip
             return _edit_page(request, session, ctx, child, 400, errors=errors, values=values)
-        child = child_or_404(session, ctx, child_id, purpose="edit")
-        changed = [
-            key
-            for key, old, new in (
-                ("first_name", child.first_name, name),
-                ("year_group", child.year_group, year),
-            )
-            if old != new
-        ]
-        child.first_name, child.year_group = name, year
-        audit(
-            session, ctx, "child.details_changed", school_id=child.school_id,
-            child_id=child.id, fields=changed,
-        )  # fmt: skip
+        change_child(session, ctx, child_id, name, year)
     return RedirectResponse(f"/review/children/{child_id}/edit?done=saved", status_code=303)
 
 
@@ -255,14 +220,8 @@ def add_meeting(
     if meeting is None and error is None:
         error = "Enter the date of the PEP meeting."
     with transaction(ctx) as session:
-        if meeting is not None:
-            taken = session.scalar(
-                peps_query(ctx)
-                .where(Pep.child_id == child_id, Pep.meeting_date == meeting)
-                .with_only_columns(Pep.id)
-            )
-            if taken is not None:
-                error = f"There is already a PEP meeting on {long_date(meeting)}."
+        if meeting is not None and meeting_taken(session, ctx, child_id, meeting):
+            error = f"There is already a PEP meeting on {long_date(meeting)}."
         if error is not None or meeting is None:
             child = child_or_404(session, ctx, child_id)
             return _edit_page(
@@ -305,20 +264,6 @@ def _preview(
     )  # fmt: skip
 
 
-def _already_here(
-    session: Session, ctx: StaffContext, school: School, parsed: ParsedFile
-) -> list[int]:
-    """Rows with the first name and year group of a child the school already has: perhaps
-    the same file twice. Not a refusal (two children may share a first name): a warning."""
-    rows = session.execute(
-        children_query(ctx)
-        .where(Child.school_id == school.id)
-        .with_only_columns(Child.first_name, Child.year_group)
-    )
-    known = {(r.first_name.casefold(), r.year_group) for r in rows}
-    return [r.row for r in parsed.rows if (r.first_name.casefold(), r.year_group) in known]
-
-
 def _count(raw: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) <= 4 else None
 
@@ -345,7 +290,7 @@ def import_upload(
 ) -> Response:
     data = file.file.read(MAX_BYTES + 1) if file is not None else b""
     with transaction(ctx) as session:
-        school = _school_for(session, ctx, school_id)
+        school = school_to_add_to(session, ctx, school_id)
         errors = {}
         if school is None:
             errors["school_id"] = CHOOSE_SCHOOL
@@ -360,7 +305,7 @@ def import_upload(
             file_refused=parsed.file_problem is not None,
         )  # fmt: skip
         return _preview(
-            request, ctx, school, parsed, already_here=_already_here(session, ctx, school, parsed)
+            request, ctx, school, parsed, already_here=already_here(session, ctx, school, parsed)
         )
 
 
@@ -377,7 +322,7 @@ def import_confirm(
     # changed or out-of-date form imports nothing.
     parsed = parse_csv(content, today=uk_today())
     with transaction(ctx) as session:
-        school = _school_for(session, ctx, school_id)
+        school = school_to_add_to(session, ctx, school_id)
         if school is None:
             return _import_form(request, session, ctx, 400, errors={"school_id": CHOOSE_SCHOOL})
         if not parsed.ok:

@@ -1,7 +1,7 @@
 """Safeguarding concerns in the review app: the list, one concern, the DSL's acknowledgement.
 
 - GET /review/concerns: the concerns the member of staff may know of (bot.services.access's rule,
-  through bot.review.scope), open ones first, then newest first. Never the words.
+  through bot.services.scope), open ones first, then newest first. Never the words.
 - GET /review/concerns/{id}: the summary; for the school's DSL and admins also every message
   the child sent, in order, read only through bot.services.access (checked and audited). Designated
   teachers and the Virtual School see the summary and are told the DSL has the details.
@@ -19,27 +19,21 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from bot.models import Role, SafeguardingConcern
+from bot.models import Role
 from bot.review.auth import Staff, check_csrf, require_roles
 from bot.review.routes import ReviewRoute, render
-from bot.review.scope import (
-    OutOfScope,
-    StaffContext,
-    audit,
-    concern_or_404,
-    concerns_query,
-    transaction,
-)
 from bot.services.access import WORDS_ROLES, concern_messages
 from bot.services.concerns import (
     TEXT_MAX,
     AcknowledgeError,
-    acknowledge,
+    acknowledge_as,
     acknowledgement,
     category_label,
-    concern_rows,
+    concern_summary,
+    concerns_seen_by,
     question_label,
 )
+from bot.services.scope import StaffContext, transaction
 from bot.uk_time import uk_time
 
 router = APIRouter(prefix="/review", route_class=ReviewRoute)
@@ -62,11 +56,7 @@ def concern_path(concern_id: int) -> str:
 @router.get("/concerns", response_class=HTMLResponse)
 def concern_list(request: Request, ctx: Staff) -> Response:
     with transaction(ctx) as session:
-        rows = concern_rows(session, concerns_query(ctx))
-        audit(
-            session, ctx, "concern.listed",
-            school_id=None if ctx.role == Role.admin else ctx.school_id, concerns=len(rows),
-        )  # fmt: skip
+        rows = concerns_seen_by(session, ctx)
     return render(
         request, "review/concerns_list.html", ctx, concerns=rows,
         open_count=sum(1 for r in rows if r.acknowledged_at is None),
@@ -78,8 +68,7 @@ def _concern_page(
     request: Request, ctx: StaffContext, session: Session, concern_id: int,
     status_code: int = 200, **context: Any,
 ) -> HTMLResponse:  # fmt: skip
-    concern_or_404(session, ctx, concern_id)  # the scope, and the audit of the summary
-    [row] = concern_rows(session, concerns_query(ctx).where(SafeguardingConcern.id == concern_id))
+    row = concern_summary(session, ctx, concern_id)  # the scope, and the audit of the summary
     messages = None
     note = action_taken = None
     if ctx.role in WORDS_ROLES:
@@ -123,26 +112,12 @@ def acknowledge_concern(
     action_taken: Annotated[str, Form()] = "",
 ) -> Response:
     with transaction(ctx) as session:
-        found = session.execute(
-            concerns_query(ctx)
-            .with_only_columns(SafeguardingConcern.school_id, SafeguardingConcern.pep_id)
-            .where(SafeguardingConcern.id == concern_id)
-        ).one_or_none()
-        if found is None:
-            raise OutOfScope("concern", concern_id)
         try:
-            done = acknowledge(
-                session, concern_id, ctx.staff_id, ctx.role, note=note, action_taken=action_taken
-            )
+            done = acknowledge_as(session, ctx, concern_id, note=note, action_taken=action_taken)
         except AcknowledgeError as problem:
             return _concern_page(
                 request, ctx, session, concern_id, 400, error=str(problem), typed_note=note,
                 typed_action=action_taken,
-            )  # fmt: skip
-        if done:
-            audit(
-                session, ctx, "concern.acknowledged", school_id=found.school_id,
-                pep_id=found.pep_id, concern_id=concern_id,
             )  # fmt: skip
     outcome = "acknowledged" if done else "already"
     return RedirectResponse(f"{concern_path(concern_id)}?done={outcome}", status_code=303)

@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse
 
 from bot.review.auth import Staff, check_csrf
 from bot.review.routes import ReviewRoute, render
-from bot.review.scope import pep_or_404, transaction
 from bot.services import ServiceError
 from bot.services.dashboard import invite_card
+from bot.services.scope import pep_or_404, transaction
 
 router = APIRouter(prefix="/review", route_class=ReviewRoute)
 

@@ -15,18 +15,15 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from bot.db import session_scope
 from bot.db_errors import is_busy
-from bot.models import Child, Pep, School, StaffUser
 from bot.review import accounts, auth
 from bot.review.auth import Staff
-from bot.review.scope import StaffContext, audit, children_query, peps_query, transaction
-from bot.review.sessions import create_session, end_session, lookup_session
-from bot.services import record_event
-from bot.services.dashboard import dashboard_for
+from bot.review.sessions import has_live_session, log_in, log_out
+from bot.services.dashboard import children_seen_by, dashboard_for
+from bot.services.directory import school_name
+from bot.services.scope import OutOfScope, ReadOnly, StaffContext, transaction
 from bot.settings import REPO_ROOT
 from bot.web.http import client_address
 
@@ -58,6 +55,10 @@ class ReviewRoute(APIRoute):
                 return await handler(request)
             except HTTPException as exc:
                 return error_page(request, exc)
+            except (OutOfScope, ReadOnly) as refusal:
+                # The scope's refusals (bot.services.scope): 404 for a record out of sight,
+                # 403 for a change by a read-only role.
+                return error_page(request, HTTPException(refusal.status_code, refusal.message))
             except DBAPIError as exc:
                 if not is_busy(exc):
                     raise
@@ -124,14 +125,9 @@ def _login_page(
     return response
 
 
-def _has_live_session(request: Request) -> bool:
-    with session_scope() as session:
-        return lookup_session(session, request.cookies.get(auth.SESSION_COOKIE)) is not None
-
-
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/review") -> Response:
-    if _has_live_session(request):
+    if has_live_session(request.cookies.get(auth.SESSION_COOKIE)):
         return RedirectResponse(next if auth.safe_next(next) else "/review", status_code=303)
     return _login_page(request, next_path=next)
 
@@ -148,11 +144,8 @@ def login_submit(
     if not auth.login_csrf_ok(request, csrf):
         return _login_page(request, 403, next_path=next, email=email, error=auth.STALE_FORM_MESSAGE)
     result = accounts.authenticate(email, password, address=client_address(request))
-    with session_scope() as session:
-        # A browser that logs in again drops the session it had.
-        end_session(session, request.cookies.get(auth.SESSION_COOKIE))
-        staff = session.get(StaffUser, result.staff_id) if result.staff_id else None
-        cookie = create_session(session, staff).cookie if staff else None
+    # A browser that logs in again drops the session it had.
+    cookie = log_in(request.cookies.get(auth.SESSION_COOKIE), result.staff_id)
     if cookie is None:
         return _login_page(
             request, 429 if result.throttled else 400, next_path=next, email=email,
@@ -166,11 +159,7 @@ def login_submit(
 
 @router.post("/logout", response_class=HTMLResponse, dependencies=[Depends(auth.check_csrf)])
 def logout(request: Request, ctx: Staff) -> Response:
-    with session_scope() as session:
-        end_session(session, request.cookies.get(auth.SESSION_COOKIE))
-        record_event(
-            session, ctx.actor, "staff.logout", school_id=ctx.school_id, staff_id=ctx.staff_id
-        )
+    log_out(request.cookies.get(auth.SESSION_COOKIE), ctx)
     request.state.csrf_secret = None  # this page is the login page now
     response = _login_page(request, notice=LOGGED_OUT_MESSAGE)
     auth.clear_session_cookie(request, response)
@@ -180,32 +169,15 @@ def logout(request: Request, ctx: Staff) -> Response:
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, ctx: Staff) -> Response:
     with transaction(ctx) as session:
-        school_name = session.scalar(select(School.name).where(School.id == ctx.school_id))
-        rows = session.execute(
-            children_query(ctx)
-            .join(School, School.id == Child.school_id)
-            .with_only_columns(Child.id, Child.first_name, Child.year_group, School.name)
-            .order_by(School.name, Child.first_name, Child.id)
-        ).all()
-        # Each child's latest PEP (by meeting date): the link to its child's voice page.
-        latest_pep = dict(
-            session.execute(
-                peps_query(ctx)
-                .with_only_columns(Pep.child_id, Pep.id)
-                .order_by(Pep.meeting_date, Pep.id)
-            ).all()
-        )
-        audit(
-            session, ctx, "child.listed",
-            school_id=None if ctx.all_schools else ctx.school_id, children=len(rows),
-        )  # fmt: skip
+        school = school_name(session, ctx.school_id)
+        rows = children_seen_by(session, ctx)
         dashboard = dashboard_for(session, ctx)
     children = [
         {"id": r.id, "first_name": r.first_name, "year": year_name(r.year_group),
-         "school": r.name, "pep_id": latest_pep.get(r.id)}
+         "school": r.school, "pep_id": r.latest_pep_id}
         for r in rows
     ]  # fmt: skip
     return render(
-        request, "review/home.html", ctx, school_name=school_name, children=children,
+        request, "review/home.html", ctx, school_name=school, children=children,
         dashboard=dashboard,
     )  # fmt: skip

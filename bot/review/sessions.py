@@ -6,6 +6,9 @@ out). The cookie carries the token signed for "staff-session" (bot.keys.sign), s
 did not make is refused before any lookup. A session ends after `IDLE` without a request,
 `ABSOLUTE` after login whatever happens, when its account is disabled or its password is
 set again, or at logout, which deletes the row.
+
+The review app's routes call the last four functions, which each open their own unit of work:
+a route never holds a database session of its own.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.db import session_scope
 from bot.keys import sign, unsign
 from bot.models import StaffSession, StaffUser, utcnow
 from bot.security import keyed_hash, keyed_hashes
+from bot.services import record_event
+from bot.services.scope import StaffContext
 
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
@@ -102,3 +108,45 @@ def delete_expired_sessions(session: Session, now: datetime | None = None) -> in
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- One request's unit of work (bot.review.auth and bot.review.routes) ---------------------
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    staff: StaffContext
+    csrf_secret: str
+
+
+def staff_for_cookie(cookie: str | None) -> LiveSession | None:
+    """Who `cookie` is logged in as (its last use updated), or None without a live session."""
+    with session_scope() as session:
+        row = lookup_session(session, cookie)
+        if row is None:
+            return None
+        staff = row.staff
+        context = StaffContext(staff.id, staff.email, staff.role, staff.school_id)
+        return LiveSession(context, row.csrf_secret)
+
+
+def has_live_session(cookie: str | None) -> bool:
+    with session_scope() as session:
+        return lookup_session(session, cookie) is not None
+
+
+def log_in(old_cookie: str | None, staff_id: int | None) -> str | None:
+    """A new session for an account that authenticated (`staff_id`), its cookie; None when
+    there is none. The browser's old session ends either way."""
+    with session_scope() as session:
+        end_session(session, old_cookie)
+        staff = session.get(StaffUser, staff_id) if staff_id else None
+        return create_session(session, staff).cookie if staff else None
+
+
+def log_out(cookie: str | None, ctx: StaffContext) -> None:
+    with session_scope() as session:
+        end_session(session, cookie)
+        record_event(
+            session, ctx.actor, "staff.logout", school_id=ctx.school_id, staff_id=ctx.staff_id
+        )

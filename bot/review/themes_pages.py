@@ -18,14 +18,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import School
 from bot.review.auth import Staff
 from bot.review.routes import ReviewRoute, render
-from bot.review.scope import OutOfScope, StaffContext, audit, peps_query, transaction
 from bot.services.dashboard import uk_today
+from bot.services.directory import school_list, school_name
+from bot.services.scope import StaffContext, audit, transaction
 from bot.services.themes import (
     HIDDEN,
     PERIOD_NAMES,
@@ -34,7 +33,8 @@ from bot.services.themes import (
     Period,
     Theme,
     period_label,
-    themes_for,
+    school_asked,
+    themes_seen_by,
 )
 from bot.services.themes_charts import chart_svg
 
@@ -58,20 +58,13 @@ def _school_filter(session: Session, ctx: StaffContext, asked: str | None) -> in
         return None
     if not asked.isdigit() or len(asked) > 9:
         raise HTTPException(404, "Not found")
-    school = int(asked)
-    if ctx.all_schools:
-        if session.get(School, school) is None:
-            raise OutOfScope("themes_school", school)
-        return school
-    if school != ctx.school_id:
-        raise OutOfScope("themes_school", school)
-    return None
+    return school_asked(session, ctx, int(asked))
 
 
 def _themes(
     session: Session, ctx: StaffContext, period: Period, school: int | None
 ) -> dict[str, Theme]:
-    return themes_for(session, peps_query(ctx), period=period, today=uk_today(), school_id=school)
+    return themes_seen_by(session, ctx, period=period, today=uk_today(), school_id=school)
 
 
 def _audit_view(
@@ -96,12 +89,8 @@ def themes_page(
     with transaction(ctx) as session:
         school_id = _school_filter(session, ctx, school)
         themes = _themes(session, ctx, period, school_id)
-        schools = (
-            session.execute(select(School.id, School.name).order_by(School.name)).all()
-            if ctx.all_schools
-            else []
-        )
-        own_school = session.scalar(select(School.name).where(School.id == ctx.school_id))
+        schools = school_list(session) if ctx.all_schools else []
+        own_school = school_name(session, ctx.school_id)
         _audit_view(session, ctx, "page", period, school_id)
     if not ctx.all_schools:
         scope_name = own_school or ""

@@ -8,7 +8,7 @@ approve, send back with a question, history, downloads.
     POST /review/peps/{pep_id}/return                       send back with a question
     GET  /review/peps/{pep_id}/export.{pdf,docx,txt,json}   download (pep.exported)
 
-Scoped through bot.review.scope: another school's PEP is a 404 on every route, and the
+Scoped through bot.services.scope: another school's PEP is a 404 on every route, and the
 Virtual School (read-only) gets a 403 on every POST. The child's words are shown verbatim and
 always escaped (Jinja2 autoescape); the services (bot.services.review) never change them.
 """
@@ -21,15 +21,13 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import Answer, Pep
-from bot.questions import METADATA_KEYS
+from bot.models import Pep
 from bot.review.auth import Staff, check_csrf
 from bot.review.routes import ReviewRoute, render, year_name
-from bot.review.scope import OutOfScope, StaffContext, pep_or_404, peps_query, transaction
 from bot.services import review, voice_export
+from bot.services.scope import StaffContext, pep_or_404, pep_or_404_unaudited, transaction
 from bot.services.voice_document import UK, build_voice_document, long_date
 
 router = APIRouter(prefix="/review", route_class=ReviewRoute)
@@ -65,9 +63,7 @@ def _page(
     error: str | None = None, status_code: int = 200,
 ) -> HTMLResponse:  # fmt: skip
     doc = build_voice_document(session, pep.id)
-    answer_ids = dict(
-        session.execute(select(Answer.question_key, Answer.id).where(Answer.pep_id == pep.id)).all()
-    )
+    answer_ids = review.answer_ids(session, pep)
     context: dict[str, Any] = {
         "pep": pep,
         "doc": doc,
@@ -117,15 +113,7 @@ def save_wording(
 ) -> Response:  # fmt: skip
     with transaction(ctx) as session:
         pep = pep_or_404(session, ctx, pep_id, purpose="edit")
-        answer = session.scalar(
-            select(Answer).where(
-                Answer.id == answer_id,
-                Answer.pep_id == pep.id,
-                Answer.question_key.not_in(METADATA_KEYS),
-            )
-        )
-        if answer is None:
-            raise OutOfScope("answer", answer_id)
+        answer = review.editable_answer(session, pep, answer_id)
         try:
             changed = review.set_teacher_wording(session, answer, wording, ctx.staff_id)
         except review.ReviewError as refusal:
@@ -193,9 +181,7 @@ def send_back(
 def download(ctx: Staff, pep_id: int, ext: str) -> Response:
     fmt = EXPORTS.get(ext)
     with transaction(ctx) as session:
-        pep = session.scalar(peps_query(ctx).where(Pep.id == pep_id))
-        if pep is None:
-            raise OutOfScope("pep", pep_id)
+        pep = pep_or_404_unaudited(session, ctx, pep_id)
         if fmt is None:
             raise HTTPException(404, "Not found")
         doc = build_voice_document(session, pep.id)

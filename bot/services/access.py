@@ -76,7 +76,7 @@ def visible_concerns(
     viewer: Viewer, query: Select[SafeguardingConcern] | None = None
 ) -> Select[SafeguardingConcern]:
     """The concerns `viewer` may know exist (the rule every reader here applies), or none if
-    their role may not know of concerns at all. For other modules, e.g. bot.review.scope."""
+    their role may not know of concerns at all. For other modules, e.g. bot.services.scope."""
     query = select(SafeguardingConcern) if query is None else query
     if viewer.role not in SUMMARY_ROLES:
         return query.where(false())

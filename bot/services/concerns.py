@@ -1,7 +1,8 @@
 """Safeguarding concerns for the staff review app: the list, and the DSL's acknowledgement.
 
-Which concerns someone may see is bot.services.access's rule (through bot.review.scope); the child's
-words are read only with bot.services.access (checked and audited). Nothing here reads the words.
+Which concerns someone may see is bot.services.access's rule (through bot.services.scope); the
+child's words are read only with bot.services.access (checked and audited). Nothing here reads
+the words.
 An acknowledgement closes the concern: a later disclosure in the same chat opens a new one
 (bot.services.safeguarding), and no more update alerts go out for it (bot.alerts).
 """
@@ -18,6 +19,7 @@ from bot.models import AlertStatus, Child, Pep, Role, SafeguardingConcern, Staff
 from bot.questions import BY_KEY
 from bot.services import ServiceError
 from bot.services.access import WORDS_ROLES
+from bot.services.scope import OutOfScope, StaffContext, audit, concern_or_404, concerns_query
 from bot.uk_time import uk_time
 from pep_nlp.contract import CLASSIFIER_CATEGORY
 
@@ -86,7 +88,7 @@ class ConcernRow:
 
 
 def concern_rows(session: Session, scoped: Select[SafeguardingConcern]) -> list[ConcernRow]:
-    """The summaries of the concerns in `scoped` (a query from bot.review.scope), the open
+    """The summaries of the concerns in `scoped` (a query from bot.services.scope), the open
     ones first, then newest first."""
     rows = session.execute(
         scoped.with_only_columns(
@@ -171,3 +173,47 @@ def acknowledge(
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+# --- For the review app: scoped by bot.services.scope ---------------------------------------
+
+
+def concerns_seen_by(session: Session, ctx: StaffContext) -> list[ConcernRow]:
+    """The summaries of every concern `ctx` may know of; audited as `concern.listed` (a count)."""
+    rows = concern_rows(session, concerns_query(ctx))
+    audit(
+        session, ctx, "concern.listed",
+        school_id=None if ctx.role == Role.admin else ctx.school_id, concerns=len(rows),
+    )  # fmt: skip
+    return rows
+
+
+def concern_summary(session: Session, ctx: StaffContext, concern_id: int) -> ConcernRow:
+    """One concern's summary, if `ctx` may know of it (else OutOfScope); audited as
+    `concern.summary_viewed`."""
+    concern_or_404(session, ctx, concern_id)
+    [row] = concern_rows(session, concerns_query(ctx).where(SafeguardingConcern.id == concern_id))
+    return row
+
+
+def acknowledge_as(
+    session: Session, ctx: StaffContext, concern_id: int, *, note: str, action_taken: str
+) -> bool:
+    """`acknowledge` by `ctx`, for a concern they may know of (else OutOfScope); audited as
+    `concern.acknowledged` (without the text) when it was theirs to acknowledge."""
+    found = session.execute(
+        concerns_query(ctx)
+        .with_only_columns(SafeguardingConcern.school_id, SafeguardingConcern.pep_id)
+        .where(SafeguardingConcern.id == concern_id)
+    ).one_or_none()
+    if found is None:
+        raise OutOfScope("concern", concern_id)
+    done = acknowledge(
+        session, concern_id, ctx.staff_id, ctx.role, note=note, action_taken=action_taken
+    )
+    if done:
+        audit(
+            session, ctx, "concern.acknowledged", school_id=found.school_id,
+            pep_id=found.pep_id, concern_id=concern_id,
+        )  # fmt: skip
+    return done

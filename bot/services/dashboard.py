@@ -19,9 +19,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from bot.models import Answer, AnsweredBy, Child, Pep, PepStatus
-from bot.review.scope import StaffContext, audit, peps_query
+from bot.models import Answer, AnsweredBy, Child, Pep, PepStatus, School
 from bot.services.invites import NewInvite, new_invite
+from bot.services.scope import StaffContext, audit, children_query, peps_query
 from bot.services.voice_document import UK, long_date, uk_date, year_group_name
 from bot.settings import get_settings
 
@@ -144,6 +144,39 @@ def dashboard_for(
         peps=len(rows), view="dashboard",
     )  # fmt: skip
     return rows
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    id: int
+    first_name: str
+    year_group: int
+    school: str
+    latest_pep_id: int | None  # by meeting date: the link to the child's voice page
+
+
+def children_seen_by(session: Session, ctx: StaffContext) -> list[ChildRow]:
+    """Every child `ctx` may see, by school and first name, with their latest PEP; audited as
+    `child.listed` (a count, no names)."""
+    rows = session.execute(
+        children_query(ctx)
+        .join(School, School.id == Child.school_id)
+        .with_only_columns(Child.id, Child.first_name, Child.year_group, School.name)
+        .order_by(School.name, Child.first_name, Child.id)
+    ).all()
+    # Ordered by meeting date, so each child's last one wins.
+    latest_pep = dict(
+        session.execute(
+            peps_query(ctx)
+            .with_only_columns(Pep.child_id, Pep.id)
+            .order_by(Pep.meeting_date, Pep.id)
+        ).all()
+    )
+    audit(
+        session, ctx, "child.listed",
+        school_id=None if ctx.all_schools else ctx.school_id, children=len(rows),
+    )  # fmt: skip
+    return [ChildRow(r.id, r.first_name, r.year_group, r.name, latest_pep.get(r.id)) for r in rows]
 
 
 # --- The invite card ------------------------------------------------------------------------

@@ -37,6 +37,20 @@ def find_school(session: Session, name: str) -> School | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def get_school(session: Session, school_id: int) -> School | None:
+    return session.get(School, school_id)
+
+
+def school_name(session: Session, school_id: int) -> str | None:
+    return session.scalar(select(School.name).where(School.id == school_id))
+
+
+def school_list(session: Session) -> list[tuple[int, str]]:
+    """Every school as (id, name), by name: for an admin's or the Virtual School's choice."""
+    rows = session.execute(select(School.id, School.name).order_by(School.name, School.id))
+    return [(row.id, row.name) for row in rows]
+
+
 def _require_school(session: Session, name: str) -> School:
     school = find_school(session, name)
     if school is None:
@@ -142,6 +156,27 @@ def get_pep(session: Session, pep_id: int, *, school_id: int | None = None) -> P
     if pep is None:
         raise NotFound(f"unknown PEP id {pep_id}")
     return pep
+
+
+def child_named(session: Session, school_id: int, first_name: str) -> Child | None:
+    """The school's first child with exactly that first name, if any."""
+    return session.scalar(
+        select(Child)
+        .where(Child.school_id == school_id, Child.first_name == first_name)
+        .order_by(Child.id)
+        .limit(1)
+    )
+
+
+def newest_pep_of_child_named(session: Session, school_id: int, first_name: str) -> Pep | None:
+    """The newest PEP of any child at the school with exactly that first name."""
+    return session.scalar(
+        select(Pep)
+        .join(Pep.child)
+        .where(Child.school_id == school_id, Child.first_name == first_name)
+        .order_by(Pep.id.desc())
+        .limit(1)
+    )
 
 
 def list_peps(session: Session, school_name: str | None = None) -> list[Pep]:

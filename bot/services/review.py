@@ -42,8 +42,9 @@ from bot.models import (
     StaffUser,
     utcnow,
 )
-from bot.questions import BY_KEY
+from bot.questions import BY_KEY, METADATA_KEYS
 from bot.services import ServiceError, record_event
+from bot.services.scope import OutOfScope
 from bot.services.teacher_question import answers_current_question, awaiting_reply, reply_of
 from bot.services.voice_document import long_date, uk_date
 
@@ -82,6 +83,26 @@ def _audit(session: Session, pep: Pep, staff_id: int, action: str, **ids: int) -
         session, f"staff:{staff_id}", action, school_id=pep.child.school_id, pep_id=pep.id,
         staff_id=staff_id, child_id=pep.child_id, **ids,
     )  # fmt: skip
+
+
+def answer_ids(session: Session, pep: Pep) -> dict[str, int]:
+    """Each question key the PEP has an answer for, and that answer's id."""
+    rows = session.execute(select(Answer.question_key, Answer.id).where(Answer.pep_id == pep.id))
+    return {key: answer_id for key, answer_id in rows}
+
+
+def editable_answer(session: Session, pep: Pep, answer_id: int) -> Answer:
+    """One of the PEP's answers to a question (not its metadata), else OutOfScope."""
+    answer = session.scalar(
+        select(Answer).where(
+            Answer.id == answer_id,
+            Answer.pep_id == pep.id,
+            Answer.question_key.not_in(METADATA_KEYS),
+        )
+    )
+    if answer is None:
+        raise OutOfScope("answer", answer_id)
+    return answer
 
 
 def set_teacher_wording(session: Session, answer: Answer, wording: str, staff_id: int) -> bool:

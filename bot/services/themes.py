@@ -12,7 +12,7 @@ many PEPs they had:
   buttons, "In their own words", "Skipped".
 
 Only PEPs the child has sent to school (status `submitted`) count: answers in progress may
-still change. The caller passes the scoped PEP query (`bot.review.scope.peps_query(ctx)`), so
+still change. The caller passes the scoped PEP query (`bot.services.scope.peps_query(ctx)`), so
 a designated teacher or DSL counts only their own school's children.
 
 Suppression (what `suppress` does; nothing here returns a hidden figure):
@@ -43,6 +43,8 @@ from sqlalchemy.orm import Session
 
 from bot.models import Answer, Child, Pep, PepStatus
 from bot.phases import Phase
+from bot.services.directory import get_school
+from bot.services.scope import OutOfScope, StaffContext, peps_query
 from pep_nlp.pipeline import load_entity_patterns
 
 SUPPRESS_BELOW = 5
@@ -151,7 +153,7 @@ def load_theme_answers(
     school_id: int | None = None,
 ) -> list[ThemeAnswer]:  # fmt: skip
     """The answers to the three theme questions from each child's latest submitted PEP in
-    the period. `peps` must be scoped (bot.review.scope.peps_query): it joins Child."""
+    the period. `peps` must be scoped (bot.services.scope.peps_query): it joins Child."""
     query = _filtered(peps, period, today, school_id)
     latest: dict[int, tuple[date, int]] = {}
     for pep_id, child_id, meeting in session.execute(
@@ -374,3 +376,24 @@ def themes_for(
 ) -> dict[str, Theme]:  # fmt: skip
     answers = load_theme_answers(session, peps, period=period, today=today, school_id=school_id)
     return build_themes(answers)
+
+
+def school_asked(session: Session, ctx: StaffContext, school_id: int) -> int | None:
+    """The one school `ctx` asked to see themes for, if they may (else OutOfScope): the
+    Virtual School and admins any school; others only their own, which changes nothing
+    (None: their scope already is that school)."""
+    if ctx.all_schools:
+        if get_school(session, school_id) is None:
+            raise OutOfScope("themes_school", school_id)
+        return school_id
+    if school_id != ctx.school_id:
+        raise OutOfScope("themes_school", school_id)
+    return None
+
+
+def themes_seen_by(
+    session: Session, ctx: StaffContext, *, period: Period, today: date,
+    school_id: int | None = None,
+) -> dict[str, Theme]:  # fmt: skip
+    """The themes of the PEPs `ctx` may see (bot.services.scope), perhaps of one school."""
+    return themes_for(session, peps_query(ctx), period=period, today=today, school_id=school_id)

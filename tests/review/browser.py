@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot import db
 from bot.models import AnsweredBy, Pep, Role
 from bot.review.accounts import set_password
-from bot.review.scope import StaffContext
+from bot.services.scope import StaffContext
 from bot.services.answers import record_answer, submit_voice
 from bot.services.dashboard import uk_today
 from bot.services.demo_themes import seed_theme_demo

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.models import Role
 from bot.review.accounts import set_password
-from bot.review.scope import StaffContext
+from bot.services.scope import StaffContext
 from bot.services.directory import add_staff
 from bot.web.app import app
 

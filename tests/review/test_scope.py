@@ -12,7 +12,7 @@ from bot.models import AuditEvent, Child, ConcernSource, SafeguardingConcern
 from bot.review import routes as review_routes
 from bot.review.auth import Staff, check_csrf
 from bot.review.routes import ReviewRoute
-from bot.review.scope import (
+from bot.services.scope import (
     OutOfScope,
     ReadOnly,
     StaffContext,

@@ -1,6 +1,6 @@
 """Who may see which records in the review app: the ONE place queries are scoped.
 
-Every page reads children, PEPs and concerns only through this module:
+Every page and service reads children, PEPs and concerns for staff only through this module:
 
 | role | children and PEPs | may change them | concerns (bot.services.access) |
 |---|---|---|---|
@@ -9,9 +9,10 @@ Every page reads children, PEPs and concerns only through this module:
 | virtual_school | every school's | no (read-only: 403) | their school's summaries |
 | admin | every school's | yes | every concern |
 
-A record outside the scope is indistinguishable from one that does not exist: 404, and the
-refusal is audited (`<kind>.not_found`) by `transaction`. Safeguarding concerns follow
-bot.services.access's rules (`visible_concerns`), which also guard the words.
+A record outside the scope is indistinguishable from one that does not exist: `OutOfScope`
+(a 404 page: bot.review.routes.ReviewRoute), and the refusal is audited (`<kind>.not_found`)
+by `transaction`. Safeguarding concerns follow bot.services.access's rules
+(`visible_concerns`), which also guard the words.
 
 Every view, edit and export of a child's record is audited here with ids only (who, what,
 when, never the words): `child_or_404(..., purpose="view")` writes `child.viewed`, and so on.
@@ -24,13 +25,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fastapi import HTTPException
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bot.db import get_sessionmaker
 from bot.models import Child, Pep, Role, SafeguardingConcern
-from bot.services import record_event
+from bot.services import ServiceError, record_event
 from bot.services.access import SUMMARY_ROLES, Viewer, visible_concerns
 
 #: Roles that see every school's children and PEPs.
@@ -86,18 +86,24 @@ class StaffContext:
         return Viewer(self.staff_id, self.email, self.role, self.school_id)
 
 
-class OutOfScope(HTTPException):
+class OutOfScope(ServiceError):
     """A record that does not exist or that this staff member may not see: a 404."""
 
+    status_code = 404
+
     def __init__(self, kind: str, record_id: int) -> None:
-        super().__init__(404, "Not found")
+        super().__init__("Not found")
         self.kind = kind
         self.record_id = record_id
 
 
-class ReadOnly(HTTPException):
+class ReadOnly(ServiceError):
+    """A change asked for by a read-only role: a 403."""
+
+    status_code = 403
+
     def __init__(self) -> None:
-        super().__init__(403, READ_ONLY_MESSAGE)
+        super().__init__(READ_ONLY_MESSAGE)
 
 
 # --- Queries --------------------------------------------------------------------------------
@@ -168,6 +174,15 @@ def pep_or_404(
         session, ctx, f"pep.{_PAST[purpose]}", school_id=pep.child.school_id, pep_id=pep.id,
         child_id=pep.child_id,
     )  # fmt: skip
+    return pep
+
+
+def pep_or_404_unaudited(session: Session, ctx: StaffContext, pep_id: int) -> Pep:
+    """The PEP, if `ctx` may see it (else 404), with no audit of its own: for a caller that
+    records what it did with the PEP itself (a download: `pep.exported`)."""
+    pep = session.scalar(peps_query(ctx).where(Pep.id == pep_id))
+    if pep is None:
+        raise OutOfScope("pep", pep_id)
     return pep
 
 
