@@ -23,14 +23,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import NoReturn
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.alerts.delivery import send_pending_alerts
 from bot.db import migrate, session_scope
 from bot.db_errors import describe as describe_database_error
-from bot.models import Child, Pep, PepStatus, Role
+from bot.models import PepStatus, Role
 from bot.phases import parse_year_group, year_group_label
 from bot.private_files import make_private
 from bot.services import ServiceError, lifecycle, record_event
@@ -334,18 +333,12 @@ def _cmd_seed_demo(session: Session, _args: argparse.Namespace) -> None:
         for email, role in DEMO_STAFF:
             dirsvc.add_staff(session, DEMO_SCHOOL, email, role, actor=ACTOR)
         print(f"created {DEMO_SCHOOL} with staff " + ", ".join(e for e, _ in DEMO_STAFF))
-    pep = session.scalar(
-        select(Pep)
-        .join(Pep.child)
-        .where(Child.school_id == school.id, Child.first_name == DEMO_CHILD)
-        .order_by(Pep.id.desc())
-        .limit(1)
-    )
+    pep = dirsvc.newest_pep_of_child_named(session, school.id, DEMO_CHILD)
     # A submitted demo PEP cannot be redeemed again, so start a new one.
     if pep is None or pep.status == PepStatus.submitted:
-        child = session.scalar(
-            select(Child).where(Child.school_id == school.id, Child.first_name == DEMO_CHILD)
-        ) or dirsvc.add_child(session, DEMO_SCHOOL, DEMO_CHILD, DEMO_YEAR, actor=ACTOR)
+        child = dirsvc.child_named(session, school.id, DEMO_CHILD) or dirsvc.add_child(
+            session, DEMO_SCHOOL, DEMO_CHILD, DEMO_YEAR, actor=ACTOR
+        )
         meeting = date.today() + timedelta(days=30)
         pep = dirsvc.add_pep(session, child.id, meeting, actor=ACTOR)
         print(f"created demo PEP {pep.id} for {DEMO_CHILD} (Year {DEMO_YEAR}), meeting {meeting}")

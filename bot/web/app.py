@@ -8,12 +8,11 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 
-from bot.db import session_scope
 from bot.review import audit_pages, children_pages, concern_pages, themes_pages, voice_pages
 from bot.review import dashboard_pages as review_dashboard_pages
 from bot.review import routes as review_routes
+from bot.services.health import database_ok
 from bot.settings import REPO_ROOT, get_settings
 from bot.telegram import webhook as telegram_webhook
 from bot.web import chat
@@ -54,20 +53,11 @@ async def _reachable(url: str) -> bool:
         return False
 
 
-def _database_ok() -> bool:
-    try:
-        with session_scope() as session:
-            session.execute(text("SELECT 1"))
-    except Exception:  # any failure means "not healthy"; the reason is in the server log
-        return False
-    return True
-
-
 @app.get("/health")
 async def health() -> JSONResponse:
     settings = get_settings()
     checks = {
-        "database": _database_ok(),
+        "database": database_ok(),
         "engine": await _reachable(settings.engine.url),
         "actions": await _reachable(settings.engine.action_server_url + "/health"),
     }
