@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 from bot import db
 from bot.models import AnsweredBy, Pep, Role
 from bot.review.accounts import set_password
-from bot.services.scope import StaffContext
 from bot.services.answers import record_answer, submit_voice
 from bot.services.dashboard import uk_today
 from bot.services.demo_themes import seed_theme_demo
 from bot.services.directory import add_child, add_pep, add_school, add_staff
 from bot.services.safeguarding import dedupe_key_for, report_disclosure
+from bot.services.scope import StaffContext
 from bot.web.app import app
 from tests.chromium import AXE, PHONE, WCAG_TAGS
 from tests.integration.stack import free_port

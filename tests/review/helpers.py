@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from bot.models import Role
 from bot.review.accounts import set_password
-from bot.services.scope import StaffContext
 from bot.services.directory import add_staff
+from bot.services.scope import StaffContext
 from bot.web.app import app
 
 PASSWORD = "correct horse battery staple"

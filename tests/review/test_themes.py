@@ -13,10 +13,10 @@ from sqlalchemy import select
 from bot import db
 from bot.domain_text import responses
 from bot.models import AuditEvent, Pep, Role
-from bot.services.scope import StaffContext, peps_query
 from bot.services.answers import record_answer, submit_voice
 from bot.services.dashboard import uk_today
 from bot.services.directory import add_child, add_pep
+from bot.services.scope import StaffContext, peps_query
 from bot.services.tagging import tags_for
 from bot.services.themes import (
     ATTEND_CHOICES,
