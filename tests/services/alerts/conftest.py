@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -15,7 +15,6 @@ from bot.services.safeguarding import dedupe_key_for, report_disclosure
 from bot.settings import Settings, get_settings
 from tests import factories
 from tests.integration.stack import free_port
-from tests.smtp_server import SmtpServer
 
 # Distinctive, so a leak anywhere is easy to find.
 WORDS = "my uncle Zebedee hits me with a belt when mum is out"
@@ -51,23 +50,6 @@ RETRY_DELAYS = (0.2, 0.3, 0.5)
 def smtp_port(monkeypatch: pytest.MonkeyPatch, app_settings: Settings) -> int:
     """Mail settings for a free port, with short retry delays."""
     return plain_smtp_on_a_free_port(monkeypatch, alert_retry_delays=str(list(RETRY_DELAYS)))
-
-
-@pytest.fixture
-def smtp_server(smtp_port: int) -> Iterator[SmtpServer]:
-    """A running server at the configured SMTP port."""
-    server = SmtpServer(smtp_port)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def stopped_smtp_server(smtp_port: int) -> Iterator[SmtpServer]:
-    """A server for the configured port that the test starts when it likes."""
-    server = SmtpServer(smtp_port)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -26,8 +26,9 @@ from bot.models import AlertStatus, AuditEvent, Role, SafeguardingConcern, utcno
 from bot.services import directory
 from bot.settings import Settings
 from bot.uk_time import uk_time
+from tests.smtp_server import SmtpServer
 
-from .conftest import RETRY_DELAYS, WORDS, SmtpServer, concern_row, configure, record
+from .conftest import RETRY_DELAYS, WORDS, concern_row, configure, record
 
 Build = Callable[..., int]
 

@@ -8,8 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.models import Role
-
-from .conftest import SmtpServer
+from tests.smtp_server import SmtpServer
 
 Capture = pytest.CaptureFixture[str]
 STAFF = (

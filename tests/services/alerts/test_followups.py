@@ -14,8 +14,9 @@ from bot.models import AlertStatus, ConcernMessage, Role, SafeguardingConcern, u
 from bot.services.access import concern_words, viewer_for_email
 from bot.services.invites import issue_invite, redeem_invite
 from bot.services.safeguarding import report_disclosure_for_conversation
+from tests.smtp_server import SmtpServer
 
-from .conftest import WORDS, SmtpServer, add_pep, add_school, concern_row
+from .conftest import WORDS, add_pep, add_school, concern_row
 
 CONVERSATION = "web-followups"
 

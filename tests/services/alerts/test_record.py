@@ -19,8 +19,9 @@ from bot.services.answers import record_answer
 from bot.services.export import export_child_voice
 from bot.services.invites import issue_invite, redeem_invite
 from bot.services.safeguarding import report_disclosure_for_conversation
+from tests.smtp_server import SmtpServer
 
-from .conftest import WORDS, SmtpServer, add_pep, add_school, concern_row, configure, record
+from .conftest import WORDS, add_pep, add_school, concern_row, configure, record
 
 
 def test_record_and_dedupe(session: Session) -> None:

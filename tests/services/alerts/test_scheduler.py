@@ -21,8 +21,9 @@ from bot.db import session_scope
 from bot.models import AlertStatus, Pep, Role
 from bot.settings import Settings
 from tests.integration.stack import REPO
+from tests.smtp_server import SmtpServer
 
-from .conftest import SmtpServer, concern_row, configure, record
+from .conftest import concern_row, configure, record
 
 Build = Callable[..., int]
 DSL = ("dsl@oak.example", Role.dsl)

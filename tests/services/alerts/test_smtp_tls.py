@@ -18,9 +18,9 @@ from bot.alerts.unrecorded import send_unrecorded_notice
 from bot.db import session_scope
 from bot.models import AlertStatus, AuditEvent, Role
 from bot.settings import MailSettings, Settings
-from tests.smtp_server import Accounts, TestPki
+from tests.smtp_server import Accounts, SmtpServer, TestPki
 
-from .conftest import SmtpServer, concern_row, configure
+from .conftest import concern_row, configure
 
 Build = Callable[..., int]
 Serve = Callable[..., SmtpServer]

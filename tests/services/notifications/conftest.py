@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
@@ -14,7 +13,6 @@ from bot.services import directory
 from bot.services.answers import record_answer, submit_voice
 from bot.settings import Settings
 from tests.services.alerts.conftest import plain_smtp_on_a_free_port
-from tests.smtp_server import SmtpServer
 
 # Distinctive, so a leak anywhere is easy to find.
 FIRST_NAME = "Philomena"
@@ -38,22 +36,6 @@ STAFF = {
 def smtp_port(monkeypatch: pytest.MonkeyPatch, app_settings: Settings) -> int:
     """Mail settings for a free port; links in the emails start with BASE_URL."""
     return plain_smtp_on_a_free_port(monkeypatch, app_base_url=BASE_URL + "/")
-
-
-@pytest.fixture
-def smtp_server(smtp_port: int) -> Iterator[SmtpServer]:
-    server = SmtpServer(smtp_port)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def stopped_smtp_server(smtp_port: int) -> Iterator[SmtpServer]:
-    """A server for the configured port that the test starts when it likes."""
-    server = SmtpServer(smtp_port)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -28,17 +28,9 @@ from bot.services.notifications import (
     send_teacher_notices,
 )
 from bot.services.voice_document import uk_date
+from tests.smtp_server import SmtpServer
 
-from .conftest import (
-    BASE_URL,
-    ELM,
-    FIRST_NAME,
-    OAK,
-    WORDS,
-    SmtpServer,
-    make_pep,
-    pep_row,
-)
+from .conftest import BASE_URL, ELM, FIRST_NAME, OAK, WORDS, make_pep, pep_row
 
 Capture = pytest.CaptureFixture[str]
 OAK_TEACHERS = ["dt@oak.example", "deputy.dt@oak.example"]
