@@ -7,6 +7,7 @@ the actions, the app and the benchmarks read them here instead of re-typing the 
 from __future__ import annotations
 
 import json
+import re
 from typing import Final
 
 #: Every intent in the domain: what the NLU may predict.
@@ -121,3 +122,13 @@ def intent_payload(intent: str, **entities: str) -> str:
     if intent not in INTENTS:
         raise ValueError(f"unknown intent {intent!r}")
     return f"/{intent}" + (json.dumps(entities) if entities else "")
+
+
+#: An invite code in a message, as a child types it: 8 characters of the code alphabet
+#: (no 0, 1, I, L, O), any case, with its hyphen, or run together or with a space and then
+#: holding a digit, so that "teachers" or "what they" are not codes.
+INVITE_CODE: Final = re.compile(
+    r"\b(?:[2-9a-hjkmnp-z]{4}-[2-9a-hjkmnp-z]{4}"
+    r"|(?=[2-9a-hjkmnp-z ]{0,8}[2-9])[2-9a-hjkmnp-z]{4} ?[2-9a-hjkmnp-z]{4})\b",
+    re.IGNORECASE,
+)

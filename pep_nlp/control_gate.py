@@ -67,17 +67,20 @@ class ControlGate:
             and content[0] not in self.known_words
         )
 
-    def gated_intent(self, intent: str, text: str) -> str:
-        """The intent to act on: a sure control phrase's, the classifier's if plain, or
-        `inform` (keep it as the answer). A disclosure reading is never changed here."""
+    def gated_intent(
+        self, intent: str, text: str, confidence: float = 0.0, trusted_at: float = 1.0
+    ) -> str:
+        """The intent to act on: a sure control phrase's, the classifier's if plain or if
+        the classifier is at least `trusted_at` sure of it, or `inform` (keep it as the
+        answer). A disclosure reading is never changed here."""
         if intent == DISCLOSURE_INTENT:
             return intent
         sure = self.sure_intent(text)
         if sure is not None:
             return sure
-        if intent not in CONTROL_INTENTS or self.is_plain(intent, text):
+        if intent not in CONTROL_INTENTS or confidence >= trusted_at:
             return intent
-        return ANSWER_INTENT
+        return intent if self.is_plain(intent, text) else ANSWER_INTENT
 
     def sure_intent(self, text: str) -> str | None:
         """The control a whole message certainly is ("gtg", "wat do u meen"), if any."""

@@ -1,15 +1,15 @@
-"""Rasa 3.6 NLU component: the deterministic safeguarding screen overrides the classifier.
+"""PEP Voice's Rasa 3.6 NLU components, in the order config.yml runs them:
 
-Place it in config.yml after DIETClassifier and before FallbackClassifier:
+- `PepIntentClassifier`: the intent classifier (pep_nlp.intent_model), the only trained one;
+- `ControlPhraseGate`: a control intent the classifier is unsure of, said with an answer in
+  it, becomes `inform` (pep_nlp.control_gate);
+- `SafeguardingOverride`: when the deterministic screen (pep_nlp.safeguarding) matches, the
+  intent becomes `safeguarding_concern` with confidence 1.0, first in `intent_ranking`, and
+  an entity `safeguarding_category` carries the category for the dialogue. Messages that do
+  not match are left exactly as they were.
 
-    - name: pep_nlp.rasa_components.SafeguardingOverride
-
-When the screen (pep_nlp.safeguarding) matches a message, the intent becomes
-`safeguarding_concern` with confidence 1.0, first in `intent_ranking`, and an entity
-`safeguarding_category` carries the category for the dialogue. Messages that do not match
-are left exactly as they were. Nothing here logs message text: only category and rule id.
-
-The only module of pep_nlp that imports rasa (the app does not have it installed).
+Nothing here logs message text: only intents, category and rule id. The only module of
+pep_nlp that imports rasa (the app does not have it installed).
 """
 
 from __future__ import annotations
@@ -39,9 +39,11 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from pep_nlp.contract import Entity, Intent
 from pep_nlp.control_gate import ControlGate, default_gate
+from pep_nlp.intent_model import IntentModel
 from pep_nlp.safeguarding import (
     ASK_FIRST_ROLE,
     DEFAULT_LEXICON,
@@ -51,16 +53,77 @@ from pep_nlp.safeguarding import (
 )
 
 logger = logging.getLogger(__name__)
+_RANKING_LENGTH = 10  # Rasa's own classifiers report the top ten
 
 INTENT_NAME = Intent.safeguarding_concern
 CATEGORY_ENTITY = Entity.safeguarding_category
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class PepIntentClassifier(GraphComponent, IntentClassifier):  # type: ignore[misc]
+    """The intent classifier (pep_nlp.intent_model): reads the message text itself, so it
+    needs no featurizer before it, and no TensorFlow."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    def __init__(
+        self,
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: IntentModel | None = None,
+    ) -> None:
+        self.component_config: dict[str, Any] = {}
+        self._storage, self._resource, self._model = model_storage, resource, model
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> PepIntentClassifier:
+        return cls(model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> PepIntentClassifier:
+        with model_storage.read_from(resource) as folder:
+            return cls(model_storage, resource, IntentModel.load(folder))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [
+            (m.get(TEXT), m.get(INTENT)) for m in training_data.intent_examples if m.get(TEXT)
+        ]
+        self._model = IntentModel.train([t for t, _ in examples], [i for _, i in examples])
+        with self._storage.write_to(self._resource) as folder:
+            self._model.save(folder)
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self._model is None:
+            return messages  # an NLU-less model: nothing was trained
+        texts = [m.get(TEXT) or "" for m in messages]
+        for message, ranking in zip(messages, self._model.rank(texts), strict=True):
+            ranked = [{INTENT_NAME_KEY: n, PREDICTED_CONFIDENCE_KEY: p} for n, p in ranking]
+            message.set(INTENT, dict(ranked[0]), add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranked[:_RANKING_LENGTH], add_to_output=True)
+        return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class ControlPhraseGate(GraphComponent, IntentClassifier):  # type: ignore[misc]
     """Keeps a control intent (skip, stop, change...) only for a plain control phrase.
 
-    Place it after DIETClassifier and before SafeguardingOverride. A message the classifier
+    Place it after the intent classifier and before SafeguardingOverride. A message the classifier
     reads as a control intent but that carries content becomes `inform`, so the form saves
     the child's words as their answer; a whole message that is certainly a control ("gtg")
     becomes that control (pep_nlp.control_gate).
@@ -68,11 +131,14 @@ class ControlPhraseGate(GraphComponent, IntentClassifier):  # type: ignore[misc]
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {}
+        # The phrase lists cannot know every way a child asks for help or a change; a
+        # reading the classifier is this sure of stands (docs/nlu/README.md measures it).
+        return {"trusted_at": 1.0}
 
     def __init__(self, config: dict[str, Any], gate: ControlGate) -> None:
-        self.component_config = config
+        self.component_config = {**self.get_default_config(), **config}
         self._gate = gate
+        self._trusted_at = float(self.component_config["trusted_at"])
 
     @classmethod
     def create(
@@ -90,9 +156,10 @@ class ControlPhraseGate(GraphComponent, IntentClassifier):  # type: ignore[misc]
             name, text = intent.get(INTENT_NAME_KEY), message.get(TEXT)
             if not isinstance(name, str) or not isinstance(text, str):
                 continue
-            gated = self._gate.gated_intent(name, text)
+            confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0)
+            gated = self._gate.gated_intent(name, text, confidence, self._trusted_at)
             if gated != name:
-                _promote(message, gated, float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0))
+                _promote(message, gated, confidence)
                 logger.info("Control phrase gate: %s read as %s", name, gated)
         return messages
 

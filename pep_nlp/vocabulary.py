@@ -18,15 +18,22 @@ COMMON_WORD_LOG_PROB = -13.5
 
 
 @lru_cache(maxsize=1)
-def common_words(min_log_prob: float = COMMON_WORD_LOG_PROB) -> frozenset[str]:
-    """English words common enough not to be a typo ("maybe", "again", "move"), from spaCy's
-    lexeme probabilities (spacy-lookups-data, in both environments)."""
+def common_word_log_probs(min_log_prob: float = COMMON_WORD_LOG_PROB) -> dict[str, float]:
+    """English words common enough not to be a typo ("maybe", "again", "move"), with how
+    common each is, from spaCy's lexeme probabilities (spacy-lookups-data, in both
+    environments)."""
     import spacy_lookups_data
 
     path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         probs: dict[str, float] = json.load(handle)
-    return frozenset(w for w, p in probs.items() if p >= min_log_prob and w.isalpha())
+    return {w: p for w, p in probs.items() if p >= min_log_prob and w.isalpha()}
+
+
+@lru_cache(maxsize=1)
+def common_words(min_log_prob: float = COMMON_WORD_LOG_PROB) -> frozenset[str]:
+    """The words of `common_word_log_probs`."""
+    return frozenset(common_word_log_probs(min_log_prob))
 
 
 # Spellings that sound alike, applied in order (a rough English phonetic key, in the spirit

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pep_nlp.contract import INTENTS
+from pep_nlp.contract import INTENTS, INVITE_CODE
 
 ROOT = Path(__file__).resolve().parents[2]
 NLU_DIR = ROOT / "nlu_data"
@@ -51,19 +51,6 @@ TRAIN_FILES = sorted(NLU_DIR.rglob("*.yml"))
 TRAIN = examples(TRAIN_FILES)
 HELD = examples([HELDOUT])
 FRESH = examples([HELDOUT_FRESH])
-
-
-def regexes() -> list[re.Pattern[str]]:
-    pats = []
-    for path in TRAIN_FILES:
-        for block in blocks(path):
-            if block.get("regex") == "invite_code":
-                pats += [
-                    re.compile(line[2:], re.IGNORECASE)
-                    for line in block["examples"].splitlines()
-                    if line.startswith("- ")
-                ]
-    return pats
 
 
 def test_training_has_exactly_the_contract_intents():
@@ -130,19 +117,16 @@ def test_no_entity_annotations():
         assert bad == []
 
 
-def test_invite_code_regex_is_declared_and_fits_the_codes():
-    pats = regexes()
-    assert pats, "nlu_data must declare a regex named invite_code"
+def test_invite_code_pattern_fits_the_codes():
     codes = re.compile(rf"\b[{CODE_ALPHABET}]{{4}}[- ]?[{CODE_ALPHABET}]{{4}}\b", re.IGNORECASE)
     for intent, text, _ in TRAIN + HELD + FRESH:
         if intent == "start" and codes.search(text):
-            assert any(p.search(text) for p in pats), text
+            assert INVITE_CODE.search(text), text
 
 
 @pytest.mark.parametrize("intent", ["inform", "safeguarding_concern", "help", "skip", "stop"])
-def test_invite_code_regex_does_not_fire_on_ordinary_answers(intent):
-    pats = regexes()
-    hits = [t for i, t, _ in TRAIN + HELD + FRESH if i == intent and any(p.search(t) for p in pats)]
+def test_invite_code_pattern_does_not_fire_on_ordinary_answers(intent):
+    hits = [t for i, t, _ in TRAIN + HELD + FRESH if i == intent and INVITE_CODE.search(t)]
     assert hits == []
 
 
