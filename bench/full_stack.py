@@ -18,7 +18,7 @@ each holding ONE conversation of `--turns` turns, back to back (no thinking time
 A child answers whatever the bot asks, as children do: ordinary answers for their phase,
 every third question something else ("help", "i dont know", "what does that mean", "skip",
 "can i change my answer", the last answer again), a button when the bot offers some; once
-the bot shows the summary ("Is this right?") they say thanks and change answers until
+the bot shows the summary ("Is this right?") they change answers, by button and in words, until
 their last turn, when they tap "Yes, send it". The bot's safeguarding check ("Are you
 telling me that someone is hurting you...") is answered No, as tests/integration/stack.py
 does. Nothing sent is a disclosure: a load run must never email a DSL.
@@ -74,7 +74,6 @@ CSRF_HEADER = {"X-PEP-Voice": "1"}  # bot.web.chat.CSRF_HEADER
 
 #: What the bot says, as the conversation driver recognises it (domain/pep_voice.yml).
 DISCLOSURE_CHECK = "Are you telling me that someone is hurting you"
-SUMMARY_CHECK = "Is this right?"
 CHANGE_WHICH = "Which answer would you like to change?"
 SENT = ("sent your answers", "Your answers have been sent")
 DENY, AFFIRM, CHANGE, STOP = "/deny", "/affirm", "/change_answer", "/stop"
@@ -180,14 +179,10 @@ class Reply:
 
 @dataclass(frozen=True)
 class Move:
-    """What the child sends: typed text, or a button's payload (with its title)."""
+    """What the child sends: typed text, or the payload of a button the bot offered."""
 
     text: str = ""
     payload: str = ""
-
-    @property
-    def kind(self) -> str:
-        return "payload" if self.payload else "text"
 
 
 @dataclass
@@ -200,6 +195,7 @@ class ChildScript:
     typed: int = 0
     extras: int = 0
     after_summary: int = 0
+    after_sent: int = 0
     changes: int = 0
     last_answer: str = ""
     counts: Counter[str] = field(default_factory=Counter)
@@ -210,8 +206,10 @@ class ChildScript:
             self.counts["disclosure_checks"] += 1
             return Move(payload=DENY)
         if any(reply.says(words) for words in SENT):
-            return Move(text=AFTER_SENT[self.after_summary % len(AFTER_SENT)])
-        if reply.says(SUMMARY_CHECK) and AFFIRM in offered:
+            self.after_sent += 1
+            return Move(text=AFTER_SENT[self.after_sent % len(AFTER_SENT)])
+        # The summary's buttons, under "Is this right?" or after something typed there.
+        if {AFFIRM, CHANGE} <= offered:
             return self._at_summary(turns_left, offered)
         if reply.says(CHANGE_WHICH) and reply.buttons:
             return self._choose_answer_to_change(reply)
@@ -355,7 +353,8 @@ class EngineChannel:
 class Conversation:
     records: list[TurnRecord] = field(default_factory=list)
     opened_ms: float | None = None
-    open_error: str | None = None
+    # Why the conversation stopped early: the child could not get in, or the driver broke.
+    failure: str | None = None
     script: ChildScript | None = None
     # The first conversation of a level keeps what was said, to show in the figures.
     sample: list[tuple[int, str, str]] | None = None
@@ -387,7 +386,7 @@ async def hold_conversation(
     try:
         await channel.open()
     except Exception as failure:  # the child could not get in: no turns to time
-        out.open_error = f"{type(failure).__name__}: {failure}"
+        out.failure = f"could not start: {type(failure).__name__}: {failure}"
         return
     out.opened_ms = (time.perf_counter() - started) * 1000
     record, reply = await timed(1, channel.start())
@@ -424,7 +423,8 @@ def summarise(
     records = [r for c in conversations for r in c.records]
     latencies = [r.ms for r in records]
     errors: Counter[str] = Counter(r.error for r in records if r.error is not None)
-    open_errors = [c.open_error for c in conversations if c.open_error]
+    failures = [c.failure for c in conversations if c.failure]
+    errors.update(failure.split(":")[0] for failure in failures)
     by_turn: dict[int, list[float]] = {}
     for r in records:
         by_turn.setdefault(r.turn, []).append(r.ms)
@@ -440,10 +440,9 @@ def summarise(
         "conversations": len(conversations),
         "turns_per_conversation": turns,
         "count": len(records),
-        "errors": sum(errors.values()) + len(open_errors),
-        "error_kinds": dict(errors)
-        | ({"could not start": len(open_errors)} if open_errors else {}),
-        "open_errors": open_errors[:5],
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
+        "conversation_failures": failures[:5],
         "p50_ms": round(percentile(latencies, 0.50), 1),
         "p95_ms": round(percentile(latencies, 0.95), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
@@ -522,15 +521,27 @@ async def run_level(
             else:
                 channel = EngineChannel(client, stack.engine_url, pep.code)
             script = ChildScript(phase_of(pep.year_group), seed=index)
-            await hold_conversation(channel, script, turns, out)
+            try:
+                await hold_conversation(channel, script, turns, out)
+            except Exception as failure:  # a bug in the driver: the other children go on
+                out.failure = f"crashed: {type(failure).__name__}: {failure}"
 
     started = time.perf_counter()
-    tasks = [one(p, c, i) for i, (p, c) in enumerate(zip(peps, conversations, strict=True))]
-    # Every request has its timeout; this is the backstop, so a level always ends.
+    tasks = [
+        asyncio.create_task(one(p, c, i))
+        for i, (p, c) in enumerate(zip(peps, conversations, strict=True))
+    ]
     try:
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=turns * timeout + 120)
-    except TimeoutError:
-        print(f"  {path} x{len(peps)}: the level hit its backstop", file=sys.stderr)
+        # Every request has its timeout; this is the backstop, so a level always ends.
+        _, late = await asyncio.wait(tasks, timeout=turns * timeout + 120)
+        if late:
+            print(
+                f"  {path} x{len(peps)}: {len(late)} still going at the backstop", file=sys.stderr
+            )
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return conversations, time.perf_counter() - started
 
 
