@@ -23,7 +23,7 @@ RASA_PY := $(ENGINE_ENV) $(ENGINE)/python
 # no retraining. The trainable one, the intent classifier, is listed with what it reads.
 TRAINED_PEP_NLP := pep_nlp/__init__.py pep_nlp/pipeline.py pep_nlp/build_package.py \
   pep_nlp/data/entity_patterns.jsonl pep_nlp/intent_model.py pep_nlp/spelling.py \
-  pep_nlp/vocabulary.py
+  pep_nlp/vocabulary.py pep_nlp/data/common_words.tsv
 MODEL_INPUTS := config.yml $(shell find domain -type f 2>/dev/null | sort) $(TRAINED_PEP_NLP) \
   $(shell find nlu_data stories -type f -name '*.yml' 2>/dev/null | sort)
 MODEL_HASH := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)

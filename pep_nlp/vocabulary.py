@@ -7,33 +7,45 @@ like "privates"). No Rasa, no app imports.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 
 #: Words at least this frequent (log probability) are real words, never typos.
 COMMON_WORD_LOG_PROB = -13.5
+#: Those words with their log probabilities, taken from spaCy's lexeme probabilities
+#: (spacy-lookups-data) by `python -m pep_nlp.vocabulary`: the whole table is a 7 MB JSON
+#: file that took the engine a second to read at every start.
+COMMON_WORDS_FILE = Path(__file__).parent / "data" / "common_words.tsv"
 
 
 @lru_cache(maxsize=1)
-def common_word_log_probs(min_log_prob: float = COMMON_WORD_LOG_PROB) -> dict[str, float]:
+def common_word_log_probs() -> dict[str, float]:
     """English words common enough not to be a typo ("maybe", "again", "move"), with how
-    common each is, from spaCy's lexeme probabilities (spacy-lookups-data, in both
-    environments)."""
+    common each is."""
+    lines = COMMON_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return {word: float(prob) for word, prob in (line.split("\t") for line in lines)}
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """The words of `common_word_log_probs`."""
+    return frozenset(common_word_log_probs())
+
+
+def common_words_table() -> str:
+    """COMMON_WORDS_FILE's contents, made afresh from spacy-lookups-data."""
     import spacy_lookups_data
 
     path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         probs: dict[str, float] = json.load(handle)
-    return {w: p for w, p in probs.items() if p >= min_log_prob and w.isalpha()}
-
-
-@lru_cache(maxsize=1)
-def common_words(min_log_prob: float = COMMON_WORD_LOG_PROB) -> frozenset[str]:
-    """The words of `common_word_log_probs`."""
-    return frozenset(common_word_log_probs(min_log_prob))
+    kept = sorted(w for w, p in probs.items() if p >= COMMON_WORD_LOG_PROB and w.isalpha())
+    return "".join(f"{w}\t{probs[w]:.4f}\n" for w in kept)
 
 
 # Spellings that sound alike, applied in order (a rough English phonetic key, in the spirit
@@ -80,3 +92,21 @@ def one_edit_apart(a: str, b: str) -> bool:
     while i < len(short) and short[i] == long_[i]:
         i += 1
     return short[i:] == long_[i + 1 :]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write (or --check) " + COMMON_WORDS_FILE.name)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    args = parser.parse_args(argv)
+    table = common_words_table()
+    if args.check:
+        if COMMON_WORDS_FILE.read_text(encoding="utf-8") != table:
+            print(f"{COMMON_WORDS_FILE} is stale: run python -m pep_nlp.vocabulary")
+            return 1
+        return 0
+    COMMON_WORDS_FILE.write_text(table, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

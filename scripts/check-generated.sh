@@ -5,6 +5,8 @@
 set -euo pipefail
 # The question part of the Rasa domain comes from the question catalogue (bot/questions.py).
 PYTHONWARNINGS=ignore .venv/app/bin/python scripts/make_domain.py --check
+# The common English words the spelling readers use, from spacy-lookups-data.
+PYTHONWARNINGS=ignore .venv/app/bin/python -m pep_nlp.vocabulary --check
 corpora="$(cd "$(dirname "$0")/../.." && pwd)/shared/data/spelling"
 if [ ! -d "$corpora" ]; then
   echo "error: the spelling corpora are missing ($corpora); generated data cannot be checked." >&2
