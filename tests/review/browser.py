@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from bot import db
 from bot.models import AnsweredBy, Pep, Role
-from bot.review.accounts import set_password
 from bot.services.answers import record_answer, submit_voice
 from bot.services.dashboard import uk_today
 from bot.services.demo_themes import seed_theme_demo
@@ -34,7 +33,7 @@ from bot.services.scope import StaffContext
 from bot.web.app import app
 from tests.chromium import AXE, PHONE, WCAG_TAGS
 from tests.integration.stack import free_port
-from tests.review.helpers import PASSWORD, Staff
+from tests.review.helpers import PASSWORD, Staff, set_test_password
 
 DESKTOP = {"width": 1280, "height": 900}
 SERIOUS = {"serious", "critical"}
@@ -86,7 +85,7 @@ class Demo:
 def _staff(session: Session, school: str, role: Role, email: str) -> Staff:
     user = add_staff(session, school, email, role)
     session.flush()
-    set_password(session, user, PASSWORD, actor="test")
+    set_test_password(session, user)
     return Staff(email, PASSWORD, StaffContext(user.id, user.email, user.role, user.school_id))
 
 

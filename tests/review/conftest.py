@@ -9,10 +9,18 @@ from sqlalchemy import Engine
 
 from bot import db
 from bot.models import Role
+from bot.review import accounts
 from bot.review.accounts import login_throttle
 from bot.services.directory import add_child, add_pep, add_school
 from bot.settings import Settings
-from tests.review.helpers import World, make_staff
+from tests.review.helpers import World, make_staff, verify_once
+
+
+@pytest.fixture(autouse=True)
+def _each_password_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Logins verify PASSWORD against the one shared hash (helpers.set_test_password) once
+    per run, not at every login; tests of hashing call accounts.verify_password directly."""
+    monkeypatch.setattr(accounts, "verify_password", verify_once)
 
 
 @pytest.fixture

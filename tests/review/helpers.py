@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from functools import cache
+from unittest import mock
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.orm import Session
 
-from bot.models import Role
+from bot.models import Role, StaffUser
+from bot.review import accounts
 from bot.review.accounts import set_password
 from bot.services.directory import add_staff
 from bot.services.scope import StaffContext
@@ -42,11 +45,36 @@ class World:
     admin: Staff
 
 
+@cache
+def password_hash() -> str:
+    """PASSWORD's argon2id hash with the product's parameters, made once per test run."""
+    return accounts.hash_password(PASSWORD)
+
+
+def set_test_password(session: Session, user: StaffUser) -> None:
+    """set_password(PASSWORD) (the policy, the sessions ended, the audit event), reusing one
+    hash: argon2id costs ~0.3-0.5 s on purpose, and a test's world has five accounts. Logins
+    still verify against a real argon2id hash; tests of hashing itself call set_password."""
+    stored = password_hash()
+    with mock.patch.object(accounts, "hash_password", lambda _: stored):
+        set_password(session, user, PASSWORD, actor="test")
+
+
+@cache
+def verify_once(password_hash: str, password: str) -> bool:
+    """accounts.verify_password, checked once per (hash, password) in a test run: argon2id
+    verification is a pure function of the two, and costs ~0.3 s on purpose."""
+    return _verify_password(password_hash, password)
+
+
+_verify_password = accounts.verify_password
+
+
 def make_staff(session: Session, school: str, role: Role, tag: str) -> Staff:
     email = f"{role.value}.{tag}@{uuid.uuid4().hex[:6]}.example.org"
     user = add_staff(session, school, email, role.value)
     session.flush()
-    set_password(session, user, PASSWORD, actor="test")
+    set_test_password(session, user)
     return Staff(email, PASSWORD, StaffContext(user.id, user.email, user.role, user.school_id))
 
 
