@@ -15,7 +15,8 @@ Registered in credentials.yml as `pep_engine.channel.AppInput`; Rasa serves it a
 `?stream=true` is not offered: the app never streams, and a streamed turn's failure would
 escape the logging above.
 
-Importing this module installs `pep_engine.logs` (redaction of every log record).
+Importing this module installs `pep_engine.logs` (redaction of every log record) and
+`pep_engine.speedups` (Rasa's per-turn work done once).
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from pep_engine import logs
+from pep_engine import logs, speedups
 
 logs.install()
+speedups.install()
 
 logger = logging.getLogger(__name__)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
@@ -19,14 +21,19 @@ from bot.web import chat
 from bot.web.limits import LimitRequestSize
 from bot.web.logs import RedactChatPaths
 
-app = FastAPI(
-    title="PEP Voice",
-    docs_url=None,
-    redoc_url=None,
-    openapi_url=None,
-    # Starts Telegram's webhook mode when TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET are set.
-    lifespan=telegram_webhook.telegram_lifespan,
-)
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # One connection pool to the engine for every child's turn: a client per message cost
+    # ~40 ms of CPU each (TLS set-up) under load (docs/benchmarks.md).
+    async with httpx.AsyncClient(timeout=60) as engine:
+        app.state.engine_client = engine
+        # Starts Telegram's webhook mode when TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET are set.
+        async with telegram_webhook.telegram_lifespan(app):
+            yield
+
+
+app = FastAPI(title="PEP Voice", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
 app.include_router(chat.router)
 app.include_router(telegram_webhook.router)
 app.include_router(review_routes.router)

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
+import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -277,13 +278,20 @@ async def finish(request: Request, response: Response) -> dict[str, Any]:
     return {"finished": True, "location": "/chat/finished"}
 
 
+def _engine_client(request: Request) -> httpx.AsyncClient | None:
+    """The app's pool of connections to the engine (bot.web.app's lifespan), if it runs."""
+    return getattr(request.app.state, "engine_client", None)
+
+
 @router.post("/chat/api/start", dependencies=[Depends(require_csrf_header)])
-async def start(session: Session) -> dict[str, Any]:
+async def start(request: Request, session: Session) -> dict[str, Any]:
     async with session.lock:
         if session.started:
             return await _reply(session, [])
         try:
-            replies = await send_to_engine(session.sender_id, START_MESSAGE)
+            replies = await send_to_engine(
+                session.sender_id, START_MESSAGE, client=_engine_client(request)
+            )
         except EngineUnavailable:
             raise _api_error(503, "not_started", START_FAILED_MESSAGE) from None
         session.started = True
@@ -325,7 +333,9 @@ async def send(request: Request, session: Session) -> dict[str, Any]:
         else:
             raise _api_error(400, "empty", "Please type something first.")
         try:
-            replies = await send_to_engine(session.sender_id, to_engine)
+            replies = await send_to_engine(
+                session.sender_id, to_engine, client=_engine_client(request)
+            )
         except EngineUnavailable:
             raise _api_error(503, "not_sent", NOT_SAVED_MESSAGE) from None
         new = session.add_turn(shown, replies)
