@@ -72,7 +72,8 @@ def endpoints_yaml(settings: Settings) -> str:
         "  headers:",
         f"    {ACTION_TOKEN_HEADER}: {_env_ref(ACTION_TOKEN_ENV)}",
         "tracker_store:",
-        "  type: SQL",
+        # Rasa's SQL store, with the conversations in progress kept in memory.
+        "  type: pep_engine.tracker_store.RecentTrackerSQLStore",
         *("  " + line for line in _tracker_store_lines(settings)),
     ]
     return "\n".join(lines) + "\n"

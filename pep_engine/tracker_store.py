@@ -1,0 +1,70 @@
+"""Rasa's SQL tracker store, keeping the conversations in progress in memory.
+
+Rasa reads a child's whole conversation back from the database and rebuilds every event on
+every turn: under load that was a quarter of the engine's CPU, and it grows with the
+conversation (docs/benchmarks.md). This store keeps the trackers it last saved for the most
+recent conversations and hands one back only while it is provably what the database holds:
+
+- the tracker still has exactly the events it had when saved (a turn that failed half-way
+  and never saved leaves more: it is read again from the database), and
+- the database still holds exactly as many events for that conversation as after that save
+  (another engine sharing the database, issue 13, may have answered the child since: one
+  indexed count tells, and the conversation is read again).
+
+Writes go to the database as before, so a restart or a second engine loses nothing. Rasa's
+lock store keeps two turns of one conversation from running at once, on one engine or many.
+Configured by bot.engine_launch (`type: pep_engine.tracker_store.RecentTrackerSQLStore`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+
+#: Conversations kept: about the children one engine serves at the same time, with room.
+#: A 60-turn conversation's tracker is ~0.5 MB in memory.
+DEFAULT_RECENT = 200
+
+
+@dataclass
+class _Saved:
+    tracker: DialogueStateTracker
+    events: int  # len(tracker.events) when saved
+    stored: int  # rows the database held for the conversation after the save
+
+
+class RecentTrackerSQLStore(SQLTrackerStore):  # type: ignore[misc]
+    def __init__(self, *args: Any, recent: int = DEFAULT_RECENT, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._recent: OrderedDict[str, _Saved] = OrderedDict()
+        self._limit = int(recent)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        saved = self._recent.get(sender_id)
+        if saved is not None:
+            if len(saved.tracker.events) == saved.events and self._stored(sender_id) == (
+                saved.stored
+            ):
+                self._recent.move_to_end(sender_id)
+                return saved.tracker
+            del self._recent[sender_id]
+        tracker: DialogueStateTracker | None = await super().retrieve(sender_id)
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        self._recent.pop(tracker.sender_id, None)  # if the save fails, nothing stale stays
+        await super().save(tracker)
+        saved = _Saved(tracker, len(tracker.events), self._stored(tracker.sender_id))
+        self._recent[tracker.sender_id] = saved
+        while len(self._recent) > self._limit:
+            self._recent.popitem(last=False)
+
+    def _stored(self, sender_id: str) -> int:
+        with self.session_scope() as session:
+            query = sa.select(sa.func.count()).where(self.SQLEvent.sender_id == sender_id)
+            return int(session.execute(query).scalar_one())
