@@ -43,24 +43,35 @@ class RecentTrackerSQLStore(SQLTrackerStore):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self._recent: OrderedDict[str, _Saved] = OrderedDict()
         self._limit = int(recent)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _write_ahead)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        stored = self._stored(sender_id)
         saved = self._recent.get(sender_id)
         if saved is not None:
-            if len(saved.tracker.events) == saved.events and self._stored(sender_id) == (
-                saved.stored
-            ):
+            if len(saved.tracker.events) == saved.events and stored == saved.stored:
                 self._recent.move_to_end(sender_id)
                 return saved.tracker
             del self._recent[sender_id]
         tracker: DialogueStateTracker | None = await super().retrieve(sender_id)
+        if tracker is not None:  # what the database holds now: the basis for the next save
+            self._keep(_Saved(tracker, len(tracker.events), stored))
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        self._recent.pop(tracker.sender_id, None)  # if the save fails, nothing stale stays
+        basis = self._recent.pop(tracker.sender_id, None)  # a failed save leaves nothing
         await super().save(tracker)
-        saved = _Saved(tracker, len(tracker.events), self._stored(tracker.sender_id))
-        self._recent[tracker.sender_id] = saved
+        if basis is not None and basis.tracker is tracker:
+            # Rasa stored the events added since: no need to count them in the database.
+            stored = basis.stored + len(tracker.events) - basis.events
+        else:
+            stored = self._stored(tracker.sender_id)
+        self._keep(_Saved(tracker, len(tracker.events), stored))
+
+    def _keep(self, saved: _Saved) -> None:
+        self._recent[saved.tracker.sender_id] = saved
+        self._recent.move_to_end(saved.tracker.sender_id)
         while len(self._recent) > self._limit:
             self._recent.popitem(last=False)
 
@@ -68,3 +79,14 @@ class RecentTrackerSQLStore(SQLTrackerStore):  # type: ignore[misc]
         with self.session_scope() as session:
             query = sa.select(sa.func.count()).where(self.SQLEvent.sender_id == sender_id)
             return int(session.execute(query).scalar_one())
+
+
+def _write_ahead(connection: Any, _record: Any) -> None:
+    """SQLite (the embedded default) in write-ahead mode: a turn's commit appends to the log
+    instead of rewriting pages and syncing twice, and reads never wait for a write. Still
+    safe if the engine crashes; a power cut may lose the last turn's record (the child's
+    answers are saved in the app's database by the actions, not here)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -4,13 +4,16 @@ installed; prints both as JSON."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 
+from aiohttp import web
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import EndpointConfig
 
 REPLIES = [
     {"events": [], "responses": []},
@@ -49,9 +52,38 @@ def event_classes() -> list[str]:
     return found
 
 
-before = {"replies": outcomes(), "events": event_classes()}
+async def two_requests() -> dict[str, object]:
+    """Two calls to one endpoint: their answers, and how many connections they took."""
+    clients: set[object] = set()
+
+    async def echo(request: web.Request) -> web.Response:
+        clients.add(request.transport.get_extra_info("peername") if request.transport else None)
+        return web.json_response({"got": (await request.json())["n"]})
+
+    app = web.Application()
+    app.router.add_post("/webhook", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+    answers = [await endpoint.request(json={"n": n}) for n in (1, 2)]
+    await runner.cleanup()
+    return {"answers": answers, "connections": len(clients)}
+
+
+before = {
+    "replies": outcomes(),
+    "events": event_classes(),
+    "requests": asyncio.run(two_requests()),
+}
 from pep_engine import speedups  # noqa: E402
 
 speedups.install()
-after = {"replies": outcomes(), "events": event_classes()}
+after = {
+    "replies": outcomes(),
+    "events": event_classes(),
+    "requests": asyncio.run(two_requests()),
+}
 json.dump({"before": before, "after": after}, sys.stdout)

@@ -24,7 +24,11 @@ def test_rasa_behaves_as_before() -> None:
     )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     found = json.loads(done.stdout)
-    assert found["after"] == found["before"]
+    # The same answers over one kept connection instead of a new one per request.
+    assert found["before"]["requests"] == {"answers": [{"got": 1}, {"got": 2}], "connections": 2}
+    assert found["after"]["requests"] == {"answers": [{"got": 1}, {"got": 2}], "connections": 1}
+    for key in ("replies", "events"):
+        assert found["after"][key] == found["before"][key]
     replies, events = found["after"]["replies"], found["after"]["events"]
     assert replies[:3] == ["valid"] * 3
     assert all(m != "valid" and "Failed to validate" in m for m in replies[3:])

@@ -38,4 +38,5 @@ def test_memory_never_hides_what_the_database_holds(tmp_path: Path) -> None:
         "after_failed_turn_slot": "my drawing",
         "kept": ["child-3"],
         "unknown": None,
+        "journal": "wal",
     }

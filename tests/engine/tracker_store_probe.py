@@ -66,6 +66,8 @@ async def main(path: str) -> dict[str, object]:
         await small.save(other)
     seen["kept"] = sorted(small._recent)
     seen["unknown"] = await one.retrieve("nobody")
+    with one.engine.connect() as connection:
+        seen["journal"] = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
     return seen
 
 
