@@ -38,6 +38,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import re
 import signal
 import statistics
@@ -378,10 +379,15 @@ async def timed(turn: int, call: Any) -> tuple[TurnRecord, Reply]:
 
 
 async def hold_conversation(
-    channel: Channel, script: ChildScript, turns: int, out: Conversation
+    channel: Channel, script: ChildScript, turns: int, out: Conversation, think: float = 0.0
 ) -> None:
-    """One child's conversation, turn after turn; a failed turn is recorded and passed over."""
+    """One child's conversation, turn after turn; a failed turn is recorded and passed over.
+
+    `think`: the mean seconds a child reads and types before each message (0: at once, to
+    measure capacity); children also start at random moments within that time."""
     out.script = script
+    pause = random.Random(f"think:{script.seed}")
+    await asyncio.sleep(pause.uniform(0, think))
     started = time.perf_counter()
     try:
         await channel.open()
@@ -395,6 +401,7 @@ async def hold_conversation(
     last_good = reply
     for turn in range(2, turns + 1):
         move = script.next_move(last_good, turns - turn + 1)
+        await asyncio.sleep(pause.uniform(0.5 * think, 1.5 * think))
         record, reply = await timed(turn, channel.send(move))
         out.records.append(record)
         _keep_sample(out, record, move.payload or move.text, reply)
@@ -507,7 +514,7 @@ def seed_peps(count: int) -> list[Pep]:
 
 
 async def run_level(
-    stack: Stack, path: str, peps: list[Pep], turns: int, timeout: float
+    stack: Stack, path: str, peps: list[Pep], turns: int, timeout: float, think: float
 ) -> tuple[list[Conversation], float]:
     conversations = [Conversation() for _ in peps]
     conversations[0].sample = []
@@ -522,7 +529,7 @@ async def run_level(
                 channel = EngineChannel(client, stack.engine_url, pep.code)
             script = ChildScript(phase_of(pep.year_group), seed=index)
             try:
-                await hold_conversation(channel, script, turns, out)
+                await hold_conversation(channel, script, turns, out, think)
             except Exception as failure:  # a bug in the driver: the other children go on
                 out.failure = f"crashed: {type(failure).__name__}: {failure}"
 
@@ -533,7 +540,7 @@ async def run_level(
     ]
     try:
         # Every request has its timeout; this is the backstop, so a level always ends.
-        _, late = await asyncio.wait(tasks, timeout=turns * timeout + 120)
+        _, late = await asyncio.wait(tasks, timeout=turns * (timeout + 1.5 * think) + 120)
         if late:
             print(
                 f"  {path} x{len(peps)}: {len(late)} still going at the backstop", file=sys.stderr
@@ -559,7 +566,7 @@ def run_all(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
 
     print("warming up: one conversation through the web chat", flush=True)
     warm, warm_s = asyncio.run(
-        run_level(stack, "web", [next(peps)], min(WARMUP_TURNS, args.turns), args.timeout)
+        run_level(stack, "web", [next(peps)], min(WARMUP_TURNS, args.turns), args.timeout, 0.0)
     )
     warmup = summarise("web", 1, min(WARMUP_TURNS, args.turns), warm, warm_s)
     print(f"  warm-up: {warmup['count']} turns, {warmup['errors']} errors", flush=True)
@@ -570,7 +577,7 @@ def run_all(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
             before, cpu_before = engine_memory(stack), stack.cpu_seconds()
             print(f"{path} x{concurrency}: {concurrency * args.turns} turns", flush=True)
             conversations, wall = asyncio.run(
-                run_level(stack, path, batch, args.turns, args.timeout)
+                run_level(stack, path, batch, args.turns, args.timeout, args.think)
             )
             result = summarise(path, concurrency, args.turns, conversations, wall)
             result["engine_memory_kib"] = {"before": before, "after": engine_memory(stack)}
@@ -641,6 +648,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--turns", type=int, default=DEFAULT_TURNS, help="per conversation")
     parser.add_argument("--via", nargs="+", choices=PATHS, default=list(PATHS))
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="per request, s")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean seconds a child takes before each message"
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--plots", type=Path, help="write PNG plots into this folder")
     args = parser.parse_args(argv)
@@ -683,7 +693,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "model": str(model.relative_to(REPO) if model.is_relative_to(REPO) else model),
         "machine": machine(),
         "date": started.isoformat(timespec="seconds"),
-        "settings": {"turns": args.turns, "timeout_s": args.timeout, "via": args.via},
+        "settings": {
+            "turns": args.turns,
+            "timeout_s": args.timeout,
+            "think_s": args.think,
+            "via": args.via,
+        },
         **figures,
     }
     print()
