@@ -15,8 +15,9 @@ Registered in credentials.yml as `pep_engine.channel.AppInput`; Rasa serves it a
 `?stream=true` is not offered: the app never streams, and a streamed turn's failure would
 escape the logging above.
 
-Importing this module installs `pep_engine.logs` (redaction of every log record) and
-`pep_engine.speedups` (Rasa's per-turn work done once).
+Importing this module installs `pep_engine.logs` (redaction of every log record),
+`pep_engine.speedups` (Rasa's per-turn work done once) and `pep_engine.action_calls` (only
+the latest events to the action server).
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from pep_engine import logs, speedups
+from pep_engine import action_calls, logs, speedups
 
 logs.install()
 speedups.install()
+action_calls.install()
 
 logger = logging.getLogger(__name__)
 

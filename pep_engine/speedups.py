@@ -12,7 +12,8 @@
   again (`EndpointConfig.request`): 13 % of the engine's CPU. Here each endpoint keeps one
   session (and its keep-alive connections) per event loop; requests are unchanged.
 
-`pep_engine.channel` installs this when Rasa imports the channel at start-up.
+`pep_engine.channel` installs this when Rasa imports the channel at start-up, together with
+pep_engine.action_calls (which does change what the action server is sent).
 """
 
 from __future__ import annotations
