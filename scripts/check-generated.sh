@@ -16,3 +16,5 @@ if [ ! -d "$corpora" ]; then
 fi
 PYTHONWARNINGS=ignore .venv/engine/bin/python scripts/make_misspellings.py --check
 PYTHONWARNINGS=ignore .venv/app/bin/python scripts/make_spelling_variants.py --check
+# The misspelled twins of the held-out sets (their misspellings avoid every training word).
+PYTHONWARNINGS=ignore .venv/engine/bin/python bench/misspell_heldout.py --check bench/data/nlu_heldout*.yml

@@ -68,7 +68,9 @@ def test_training_is_balanced_and_small_enough():
     counts = Counter(i for i, _, _ in TRAIN)
     for intent, n in counts.items():
         if intent not in {"inform", "safeguarding_concern"}:
-            assert 40 <= n <= 90, (intent, n)
+            # The classifier weighs classes by their size (class_weight="balanced"), so the
+            # small intents need not match; this keeps any one from swamping the others.
+            assert 40 <= n <= 120, (intent, n)
     assert counts["inform"] > counts["safeguarding_concern"] > 100
     # Misspelled disclosures and lookalike answers were added for issue 8; the training time
     # this costs is measured in docs/benchmarks.md.
