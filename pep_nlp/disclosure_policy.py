@@ -32,3 +32,23 @@ def route_for(*, intent: str, finding: Finding | None) -> Route:
     if intent == DISCLOSURE_INTENT:
         return Route.check
     return Route.answer
+
+
+#: The classifier's probability of a disclosure at which a message is read as one even when
+#: another intent is likelier. Missing a disclosure costs far more than a gentle check ("Are
+#: you telling me someone is hurting you?"): on the held-out sets every disclosure the screen
+#: missed had at least 0.30, and this raises false checks from 0.8 % to 2.2 % of ordinary
+#: messages (docs/benchmarks.md).
+DISCLOSURE_AT = 0.25
+
+
+def disclosure_first(
+    ranking: list[tuple[str, float]], at: float = DISCLOSURE_AT
+) -> list[tuple[str, float]]:
+    """The classifier's ranking, with a disclosure put first if it reaches `at`."""
+    for index, (intent, probability) in enumerate(ranking):
+        if intent == DISCLOSURE_INTENT:
+            if index == 0 or probability < at:
+                return ranking
+            return [ranking[index], *ranking[:index], *ranking[index + 1 :]]
+    return ranking

@@ -43,6 +43,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from pep_nlp.contract import Entity, Intent
 from pep_nlp.control_gate import ControlGate, default_gate
+from pep_nlp.disclosure_policy import DISCLOSURE_AT, disclosure_first
 from pep_nlp.intent_model import IntentModel
 from pep_nlp.safeguarding import (
     ASK_FIRST_ROLE,
@@ -66,15 +67,18 @@ class PepIntentClassifier(GraphComponent, IntentClassifier):  # type: ignore[mis
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {}
+        # A disclosure this likely is read as one, whatever is likelier (disclosure_policy).
+        return {"disclosure_at": DISCLOSURE_AT}
 
     def __init__(
         self,
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         model: IntentModel | None = None,
     ) -> None:
-        self.component_config: dict[str, Any] = {}
+        self.component_config = {**self.get_default_config(), **config}
+        self._disclosure_at = float(self.component_config["disclosure_at"])
         self._storage, self._resource, self._model = model_storage, resource, model
 
     @classmethod
@@ -85,7 +89,7 @@ class PepIntentClassifier(GraphComponent, IntentClassifier):  # type: ignore[mis
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> PepIntentClassifier:
-        return cls(model_storage, resource)
+        return cls(config, model_storage, resource)
 
     @classmethod
     def load(
@@ -97,7 +101,7 @@ class PepIntentClassifier(GraphComponent, IntentClassifier):  # type: ignore[mis
         **kwargs: Any,
     ) -> PepIntentClassifier:
         with model_storage.read_from(resource) as folder:
-            return cls(model_storage, resource, IntentModel.load(folder))
+            return cls(config, model_storage, resource, IntentModel.load(folder))
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [
@@ -113,6 +117,7 @@ class PepIntentClassifier(GraphComponent, IntentClassifier):  # type: ignore[mis
             return messages  # an NLU-less model: nothing was trained
         texts = [m.get(TEXT) or "" for m in messages]
         for message, ranking in zip(messages, self._model.rank(texts), strict=True):
+            ranking = disclosure_first(ranking, self._disclosure_at)
             ranked = [{INTENT_NAME_KEY: n, PREDICTED_CONFIDENCE_KEY: p} for n, p in ranking]
             message.set(INTENT, dict(ranked[0]), add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranked[:_RANKING_LENGTH], add_to_output=True)
