@@ -25,7 +25,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_SET = ROOT / "bench" / "data" / "safeguarding_eval.yml"
-PROBES = ROOT / "tests" / "safeguarding" / "test_probe_regressions.py"
+PROBES = ROOT / "tests" / "pep_nlp" / "test_probe_regressions.py"
 
 
 def _probe_lists() -> tuple[list[str], list[str]]:

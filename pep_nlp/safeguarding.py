@@ -174,6 +174,8 @@ class _Normaliser:
         if text in self._spellings:
             return [self._spellings[text]]
         guess = self._guess(text)
+        # A guess can land on a known misspelling ("bullyed" -> "bulyed"): read that too.
+        guess = self._spellings.get(guess, guess)
         return [self._sounded_out(guess) if sound_out and guess == text else guess]
 
     def _guess(self, text: str) -> str:

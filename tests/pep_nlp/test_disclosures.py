@@ -150,3 +150,12 @@ def test_capitals_and_stretched_letters(screen: SafeguardingScreen) -> None:
     assert screen.check("HE HITS ME") is not None
     assert screen.check("he hurtsss meee") is not None
     assert screen.check("i wanna dieeee") is not None
+
+
+def test_a_doubled_letter_guess_that_lands_on_a_known_misspelling(
+    screen: SafeguardingScreen,
+) -> None:
+    # "bullyed" minus a doubled "l" is "bulyed", itself a listed misspelling of "bullied".
+    finding = screen.check("i got bullyed on the bus again")
+    assert finding is not None
+    assert finding.category == "bullying_violence"
