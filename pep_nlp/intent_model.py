@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ class IntentModel:
         words, chars, classifier = _word_vectoriser(), _char_vectoriser(), _classifier()
         features = hstack([words.fit_transform(flat), chars.fit_transform(flat)]).tocsr()
         classifier.fit(features, list(intents))
-        training_words = {w for t in flat for w in _WORD.findall(t)}
+        training_words = Counter(w for t in flat for w in _WORD.findall(t))
         speller = SpellingCorrector.build(training_words, common_word_log_probs())
         return cls(words, chars, classifier, speller)
 

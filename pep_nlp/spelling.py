@@ -3,19 +3,21 @@
 "cant tink of anyfing" and "wot dose that meen" carry the same intent as their spelling; the
 classifier learnt from the training data's words, so each unknown word becomes the most
 likely known word one edit away (an insertion, deletion, substitution or swap), if any. Words
-of the training data come first, then common English words by how common they are. Short
+of the training data come first, the more frequent first, then common English words by how
+common they are. Short
 words and words already known are left alone. No Rasa, no app imports.
 """
 
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 _LETTERS = string.ascii_lowercase
 _MIN_LENGTH = 3  # "ur", "u", "im": too short to guess, and text speak the data already has
-#: A training word outranks any English word (log probabilities are all below zero).
+#: A training word outranks any English word (log probabilities are all below zero), and a
+#: more frequent training word a rarer one.
 _TRAINING_WORD_SCORE = 1.0
 _MAX_REMEMBERED = 50_000
 
@@ -27,10 +29,12 @@ class SpellingCorrector:
 
     @classmethod
     def build(
-        cls, training_words: Iterable[str], english: Mapping[str, float]
+        cls, training_words: Mapping[str, int], english: Mapping[str, float]
     ) -> SpellingCorrector:
+        """`training_words`: each word of the training data with how often it occurs there
+        ("skep" is "skip", which the data says often, not "step")."""
         scores = dict(english)
-        scores.update((w, _TRAINING_WORD_SCORE) for w in training_words)
+        scores.update((w, _TRAINING_WORD_SCORE + n) for w, n in training_words.items())
         return cls(scores)
 
     def correct(self, word: str) -> str:
