@@ -26,26 +26,18 @@ DOCS = ROOT / "docs" / "nlu"
 WORK = Path("/tmp/pep_nlu_bench")
 
 # Used only when the project config needs a spaCy package the engine venv doesn't have yet
-# (en_pep_voice is built by `make setup`). Same featurizers and classifier, whitespace tokens.
+# (en_pep_voice is built by `make setup`): the project's intent pipeline on whitespace tokens
+# (no spaCy entities, which the intent figures do not use).
 FALLBACK_PIPELINE = """\
 recipe: default.v1
 language: en
 assistant_id: pep-voice-nlu-bench
 pipeline:
   - name: WhitespaceTokenizer
-  - name: RegexFeaturizer
-    case_sensitive: false
-  - name: LexicalSyntacticFeaturizer
-  - name: CountVectorsFeaturizer
-  - name: CountVectorsFeaturizer
-    analyzer: char_wb
-    min_ngram: 1
-    max_ngram: 4
-  - name: DIETClassifier
-    epochs: 100
-    entity_recognition: false
-    constrain_similarities: true
-    random_seed: 7
+  - name: pep_nlp.rasa_components.PepIntentClassifier
+  - name: pep_nlp.rasa_components.ControlPhraseGate
+    trusted_at: 0.5
+  - name: pep_nlp.rasa_components.SafeguardingOverride
 policies: []
 """
 
@@ -101,9 +93,8 @@ def resolve_config(config: Path, allow_fallback: bool = True) -> tuple[Path, str
     path = WORK / "config_fallback.yml"
     path.write_text(FALLBACK_PIPELINE, encoding="utf-8")
     note = (
-        f"FALLBACK pipeline (WhitespaceTokenizer + Regex + LexicalSyntactic + CountVectors word "
-        f"and char_wb 1-4 + DIET 100 epochs), because `{missing}` is not installed in the "
-        "engine venv"
+        f"FALLBACK pipeline (WhitespaceTokenizer + the project's classifier, gate and screen, "
+        f"no spaCy), because `{missing}` is not installed in the engine venv"
     )
     print(f"warning: {note}", file=sys.stderr)
     return path, note
