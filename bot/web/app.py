@@ -28,9 +28,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # ~40 ms of CPU each (TLS set-up) under load (docs/benchmarks.md).
     async with httpx.AsyncClient(timeout=60) as engine:
         app.state.engine_client = engine
-        # Starts Telegram's webhook mode when TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET are set.
-        async with telegram_webhook.telegram_lifespan(app):
-            yield
+        try:
+            # Starts Telegram's webhook mode when TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET
+            # are set.
+            async with telegram_webhook.telegram_lifespan(app):
+                yield
+        finally:
+            app.state.engine_client = None  # closed with the app: never handed out again
 
 
 app = FastAPI(title="PEP Voice", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
