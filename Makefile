@@ -151,14 +151,17 @@ bench: train
 	@$(APP_PY) bench/full_stack.py --model $(MODEL) --label pep-voice --turns 64 \
 	  --json $(BENCH)/full_stack-pep-voice.json --plots $(BENCH)/plots
 	@$(APP_PY) bench/full_stack.py --model $(MODEL) --label pep-voice-typing --turns 64 \
-	  --think 3 --concurrency 10 20 --json $(BENCH)/full_stack-pep-voice-typing.json
+	  --think 3 --concurrency 10 20 --via web --json $(BENCH)/full_stack-pep-voice-typing.json
 	@peer=$$(bench/train_peer.sh) && \
 	  $(APP_PY) bench/engine_baseline.py --model "$$peer" --runs 3 | tee $(BENCH)/engine-peer.json && \
 	  $(RASA_PY) bench/nlu_sets.py --model "$$peer" --label peer --json $(BENCH)/nlu-peer.json && \
 	  $(APP_PY) bench/full_stack.py --model "$$peer" --label peer --turns 64 \
 	    --json $(BENCH)/full_stack-peer.json --plots $(BENCH)/plots
+	@$(APP_PY) bench/full_stack.py --model "$$(bench/train_peer.sh)" --label peer-typing \
+	  --turns 64 --think 3 --concurrency 10 --via web --json $(BENCH)/full_stack-peer-typing.json
 	@$(APP_PY) bench/plots.py compare $(BENCH)/full_stack-pep-voice.json \
 	  $(BENCH)/full_stack-peer.json --out $(BENCH)/plots
+	@$(APP_PY) bench/tables.py --dir $(BENCH)
 
 clean:
 	rm -rf models var/build var/results

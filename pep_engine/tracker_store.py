@@ -18,7 +18,9 @@ Configured by bot.engine_launch (`type: pep_engine.tracker_store.RecentTrackerSQ
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +45,9 @@ class RecentTrackerSQLStore(SQLTrackerStore):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self._recent: OrderedDict[str, _Saved] = OrderedDict()
         self._limit = int(recent)
+        # The basis of each save in progress, by conversation: saves of different children
+        # interleave at their awaits (one conversation's turns never do: Rasa's lock store).
+        self._saving: dict[str, _Saved] = {}
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _write_ahead)
 
@@ -61,13 +66,26 @@ class RecentTrackerSQLStore(SQLTrackerStore):  # type: ignore[misc]
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         basis = self._recent.pop(tracker.sender_id, None)  # a failed save leaves nothing
-        await super().save(tracker)
+        if basis is not None and basis.tracker is tracker:
+            self._saving[tracker.sender_id] = basis
+        try:
+            await super().save(tracker)
+        finally:
+            self._saving.pop(tracker.sender_id, None)
         if basis is not None and basis.tracker is tracker:
             # Rasa stored the events added since: no need to count them in the database.
             stored = basis.stored + len(tracker.events) - basis.events
         else:
             stored = self._stored(tracker.sender_id)
         self._keep(_Saved(tracker, len(tracker.events), stored))
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
+        """The events to store: Rasa counts the stored ones in the database first; when the
+        tracker is the one read (or saved) last, that count is known."""
+        basis = self._saving.get(tracker.sender_id)
+        if basis is None:
+            return super()._additional_events(session, tracker)  # type: ignore[no-any-return]
+        return itertools.islice(tracker.events, basis.events, len(tracker.events))
 
     def _keep(self, saved: _Saved) -> None:
         self._recent[saved.tracker.sender_id] = saved
