@@ -3,32 +3,13 @@ still holds exactly that conversation (tests/engine/tracker_store_probe.py, engi
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
-import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-ENGINE_PYTHON = REPO / ".venv" / "engine" / "bin" / "python"
+from tests.engine.engine_probe import run_probe
 
 
 def test_memory_never_hides_what_the_database_holds(tmp_path: Path) -> None:
-    if not ENGINE_PYTHON.exists():
-        pytest.skip("no engine environment: run 'make setup'")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "ignore"}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    probe = Path(__file__).with_name("tracker_store_probe.py")
-    done = subprocess.run(
-        [str(ENGINE_PYTHON), str(probe), str(tmp_path / "tracker.db")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr.decode()[-3000:]
-    seen = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    seen = run_probe("tracker_store_probe.py", str(tmp_path / "tracker.db"))
     assert seen == {
         "kept_in_memory": True,
         "events_after_save": 2,
