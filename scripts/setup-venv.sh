@@ -21,12 +21,15 @@ fi
 "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 log="$dir/.install.log"
 : > "$log"
+# Progress for a newcomer: a line per 25 packages fetched, not pip's page of output.
+packages=$(grep -cE '^[A-Za-z0-9][A-Za-z0-9._-]*==' "$lock" || true)
 pip_install() {
   set +e
   "$dir/bin/python" -m pip install --disable-pip-version-check --progress-bar off "$@" 2>&1 |
     tee -a "$log" | grep --line-buffered -E '^(Collecting|Successfully installed)' |
-    awk '/^Successfully installed/ { print "    installed " NF - 2 " packages"; fflush(); next }
-         { sub(/ \(from -r .*/, ""); print "    " $0; fflush() }'
+    awk -v total="$packages" '
+      /^Successfully installed/ { print "    installed " NF - 2 " packages"; fflush(); next }
+      { n++; if (n % 25 == 0) { print "    fetched " n " of " total " packages"; fflush() } }'
   local status=${PIPESTATUS[0]}
   set -e
   if [ "$status" -ne 0 ]; then
