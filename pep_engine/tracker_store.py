@@ -49,7 +49,9 @@ class RecentTrackerSQLStore(SQLTrackerStore):  # type: ignore[misc]
         # interleave at their awaits (one conversation's turns never do: Rasa's lock store).
         self._saving: dict[str, _Saved] = {}
         if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _write_ahead)
+            with self.engine.connect() as connection:  # the file keeps the mode: set once
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            sa.event.listen(self.engine, "connect", _sync_normally)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         stored = self._stored(sender_id)
@@ -99,12 +101,12 @@ class RecentTrackerSQLStore(SQLTrackerStore):  # type: ignore[misc]
             return int(session.execute(query).scalar_one())
 
 
-def _write_ahead(connection: Any, _record: Any) -> None:
-    """SQLite (the embedded default) in write-ahead mode: a turn's commit appends to the log
-    instead of rewriting pages and syncing twice, and reads never wait for a write. Still
-    safe if the engine crashes; a power cut may lose the last turn's record (the child's
-    answers are saved in the app's database by the actions, not here)."""
+def _sync_normally(connection: Any, _record: Any) -> None:
+    """SQLite (the embedded default) in write-ahead mode (set above, kept by the file): a
+    turn's commit appends to the log instead of rewriting pages and syncing twice, and reads
+    never wait for a write. `synchronous` is per connection, so it is set on each. Still safe
+    if the engine crashes; a power cut may lose the last turn's record (the child's answers
+    are saved in the app's database by the actions, not here)."""
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
