@@ -86,6 +86,11 @@ def scores(gold: list[str], pred: list[str]) -> dict[str, dict[str, float]]:
     return table
 
 
+def macro_f1(table: dict[str, dict[str, float]]) -> float:
+    """The mean of the intents' F1 in a `scores` table."""
+    return sum(r["f1"] for r in table.values()) / len(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parsed = parse_all(model, [t for _, t in examples])
     pred = [p for p, _ in parsed]
     table = scores(gold, pred)
-    macro = sum(r["f1"] for r in table.values()) / len(table)
+    macro = macro_f1(table)
     accuracy = sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold)
     errors = [(g, p, c, t) for (g, t), (p, c) in zip(examples, parsed, strict=True) if g != p]
     confusions = Counter((g, p) for g, p, _, _ in errors)

@@ -21,33 +21,30 @@ import sys
 from pathlib import Path
 
 from _nlu_common import ROOT, load_examples, normalise
-from nlu_eval import parse_all, scores
+from nlu_eval import macro_f1, parse_all, scores
 
 SETS = sorted((ROOT / "bench" / "data").glob("nlu_heldout*.yml"))
 MISSPELLED = ROOT / "bench" / "data" / "misspelled"
 DISCLOSURE = "safeguarding_concern"
 
 
-def macro_f1(gold: list[str], pred: list[str]) -> float:
-    table = scores(gold, pred)
-    return sum(r["f1"] for r in table.values()) / len(table)
-
-
-def evaluate(model: Path, path: Path, training: set[str]) -> dict[str, object]:
-    examples = load_examples(path)
+def evaluate(
+    examples: list[tuple[str, str]], pred: list[str], training: set[str]
+) -> dict[str, object]:
     gold = [i for i, _ in examples]
-    pred = [p for p, _ in parse_all(model, [t for _, t in examples])]
     novel = [k for k, (_, t) in enumerate(examples) if normalise(t) not in training]
     disclosures = [k for k, g in enumerate(gold) if g == DISCLOSURE]
     return {
         "examples": len(gold),
-        "macro_f1": round(macro_f1(gold, pred), 3),
+        "macro_f1": round(macro_f1(scores(gold, pred)), 3),
         "accuracy": round(sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold), 3),
         "safeguarding_recall": round(
             sum(pred[k] == DISCLOSURE for k in disclosures) / max(1, len(disclosures)), 3
         ),
         "novel_examples": len(novel),
-        "novel_macro_f1": round(macro_f1([gold[k] for k in novel], [pred[k] for k in novel]), 3),
+        "novel_macro_f1": round(
+            macro_f1(scores([gold[k] for k in novel], [pred[k] for k in novel])), 3
+        ),
     }
 
 
@@ -65,16 +62,22 @@ def main(argv: list[str] | None = None) -> int:
     training = {normalise(t) for _, t in load_examples(*sorted((ROOT / "nlu_data").rglob("*.yml")))}
     results: dict[str, object] = {}
     print(f"{'set':32} {'n':>4} {'macro-F1':>9} {'novel':>7} {'acc':>6} {'SG recall':>10}")
-    for path in SETS:
-        for name, file in ((path.stem, path), (path.stem + "~misspelled", MISSPELLED / path.name)):
-            if not file.exists():
-                continue
-            r = evaluate(args.model, file, training)
-            results[name] = r
-            print(
-                f"{name:32} {r['examples']:>4} {r['macro_f1']:>9.3f} {r['novel_macro_f1']:>7.3f}"
-                f" {r['accuracy']:>6.3f} {r['safeguarding_recall']:>10.3f}"
-            )
+    files = {
+        name: file
+        for path in SETS
+        for name, file in ((path.stem, path), (path.stem + "~misspelled", MISSPELLED / path.name))
+        if file.exists()
+    }
+    examples = {name: load_examples(file) for name, file in files.items()}
+    # One load of the model for every set: parse all their texts at once.
+    parsed = iter(parse_all(args.model, [t for ex in examples.values() for _, t in ex]))
+    for name, ex in examples.items():
+        r = evaluate(ex, [next(parsed)[0] for _ in ex], training)
+        results[name] = r
+        print(
+            f"{name:32} {r['examples']:>4} {r['macro_f1']:>9.3f} {r['novel_macro_f1']:>7.3f}"
+            f" {r['accuracy']:>6.3f} {r['safeguarding_recall']:>10.3f}"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
