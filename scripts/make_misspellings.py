@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import gzip
-import json
 import random
 import re
 import string
@@ -35,6 +33,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: pep_nlp from this checkout
 from pep_nlp.nlu_examples import load_examples  # noqa: E402
+from pep_nlp.vocabulary import common_words  # noqa: E402
 
 NLU_DIR = ROOT / "nlu_data"
 OUT = NLU_DIR / "generated" / "misspellings.yml"
@@ -66,7 +65,6 @@ STOP_WORDS = {"a", "i", "is", "it", "in", "on", "at", "to", "of", "me", "my", "a
 # Whole words only: not part of a contraction ("that's") or of a longer token.
 WORD_RE = re.compile(r"(?<![\w'])[A-Za-z]+(?![\w'])")
 MIN_SIMILARITY = 0.7
-COMMON_WORD_LOG_PROB = -13.5
 
 
 def normalise(text: str) -> str:
@@ -75,22 +73,10 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def common_english_words(min_log_prob: float = COMMON_WORD_LOG_PROB) -> set[str]:
-    """Common English words, from spaCy's lexeme probabilities (spacy-lookups-data).
-
-    Used to drop real-word errors ("live" -> "lie", "good" -> "god"). Run this script with the
-    engine's python, which has spacy-lookups-data; without it only the corpus headwords and
-    the training vocabulary are used and the output differs (--check will say so).
-    """
-    try:
-        import spacy_lookups_data  # type: ignore[import-not-found]
-    except ImportError:
-        print("warning: spacy-lookups-data not found; real-word filter is weaker", file=sys.stderr)
-        return set()
-    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        probs = json.load(fh)
-    return {w for w, p in probs.items() if p >= min_log_prob}
+def common_english_words() -> set[str]:
+    """Common English words (pep_nlp.vocabulary's list, from spaCy's lexeme probabilities):
+    used to drop real-word errors ("live" -> "lie", "good" -> "god")."""
+    return set(common_words())
 
 
 def load_corpus(extra_words: set[str], corpus_dir: Path = CORPUS_DIR) -> dict[str, list[str]]:
